@@ -1,0 +1,50 @@
+"""Turn the raw MNIST files into clean/noisy float32 image pairs in data/processed/.
+
+Each split is written as one .npz holding `clean` and `noisy` (N x 28 x 28 x 1 float32 in
+[0, 1]) and `labels` (N uint8). The noise is drawn from a generator seeded by `seed`, with
+separate streams for train and test, so the same params always give the same bytes.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from stages.io import write_atomic
+from stages.mnist import FILES, load_split
+from stages.noise import add_gaussian_noise
+from stages.params import load_params
+
+RAW_DIR = Path("data/raw")
+PROCESSED_DIR = Path("data/processed")
+
+
+def scale_to_unit(images: np.ndarray) -> np.ndarray:
+    """uint8 N x H x W -> float32 N x H x W x 1 in [0, 1] (the channel axis Keras expects)."""
+    return (images.astype(np.float32) / np.float32(255))[..., np.newaxis]
+
+
+def write_pairs(path: Path, clean: np.ndarray, noisy: np.ndarray, labels: np.ndarray) -> None:
+    """Save one split's arrays as an uncompressed .npz (fast to load), atomically."""
+    write_atomic(path, lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, labels=labels))
+
+
+def main() -> None:
+    params = load_params()
+    noise_factor = params["noise_factor"]
+    splits = list(FILES)  # train, test
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
+    try:  # parse everything before writing anything
+        raw = {split: load_split(RAW_DIR, split) for split in splits}
+    except ValueError as e:
+        raise SystemExit(f"error: {e}") from None
+    for split, rng in zip(splits, rngs, strict=True):
+        images, labels = raw[split]
+        clean = scale_to_unit(images)
+        noisy = add_gaussian_noise(clean, noise_factor, rng)
+        path = PROCESSED_DIR / f"{split}.npz"
+        write_pairs(path, clean, noisy, labels)
+        print(f"preprocess: {path}: {len(clean)} images, noise_factor {noise_factor}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

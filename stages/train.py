@@ -1,0 +1,148 @@
+"""Train the denoiser on noisy -> clean training images and save models/model.keras.
+
+A held-out slice of the training set (train.validation_fraction) is the validation set; the test
+set is read only by evaluate. Per-epoch losses go to DVC Live (metrics/train/), which `dvc plots
+show` draws. Everything random is seeded by `seed`, so the same params give the same model file,
+byte for byte, on the same kind of machine.
+"""
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from dvclive import Live
+from dvclive.keras import DVCLiveCallback
+
+from stages.io import write_atomic
+from stages.models import build_model
+from stages.params import load_params
+
+TRAIN_DATA = "data/processed/train.npz"
+MODEL_PATH = "models/model.keras"
+LIVE_DIR = "metrics/train"
+STEPS_PER_EXECUTION = 50  # fewer Python round trips per epoch; same maths
+
+
+def split_train_validation(
+    n: int, validation_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a seeded random split: (train, validation)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * validation_fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def batches(
+    noisy: np.ndarray, clean: np.ndarray, batch_size: int, shuffle_seed: int | None = None
+) -> tf.data.Dataset:
+    """(noisy, clean) batches from arrays held in memory, reshuffled each epoch if seeded.
+
+    Shuffling indices and gathering whole batches costs far less than shuffling single images.
+    """
+    noisy, clean = tf.constant(noisy), tf.constant(clean)
+    indices = tf.data.Dataset.range(len(noisy))
+    if shuffle_seed is not None:
+        indices = indices.shuffle(len(noisy), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return (
+        indices.batch(batch_size)
+        .map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def make_optimizer(train: dict, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Adam at train.learning_rate, constant or cosine-decayed to 0 over the whole run."""
+    learning_rate = train["learning_rate"]
+    if train["lr_schedule"] == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=train["epochs"] * steps_per_epoch
+        )
+    return keras.optimizers.Adam(learning_rate)
+
+
+def renumber_shared_objects(config: object, ids: dict[int, int]) -> None:
+    """Replace Keras's `shared_object_id`s (memory addresses) by 1, 2, ... as they appear."""
+    if isinstance(config, dict):
+        if "shared_object_id" in config:
+            config["shared_object_id"] = ids.setdefault(config["shared_object_id"], len(ids) + 1)
+        for value in config.values():
+            renumber_shared_objects(value, ids)
+    elif isinstance(config, list):
+        for value in config:
+            renumber_shared_objects(value, ids)
+
+
+def save_model(model: keras.Model, path: str) -> None:
+    """Save as .keras, with the same bytes whenever the weights are the same.
+
+    Keras stamps the save time and memory addresses into the archive; left in, every re-run would
+    change the model's hash in dvc.lock (and re-run evaluate) even when training reproduced the
+    weights bit for bit.
+    """
+
+    def write(tmp: Path) -> None:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp) as archive:
+            members = [(info, archive.read(info)) for info in archive.infolist()]
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for info, data in members:
+                if info.filename.endswith(".json"):
+                    content = json.loads(data)
+                    content.pop("date_saved", None)  # metadata.json
+                    renumber_shared_objects(content, {})  # config.json
+                    data = json.dumps(content).encode()
+                info.date_time = (1980, 1, 1, 0, 0, 0)
+                archive.writestr(info, data)
+
+    write_atomic(path, write)
+
+
+def main() -> None:
+    params = load_params()
+    train = params["train"]
+    seed = params["seed"]
+    keras.utils.set_random_seed(seed)
+    if tf.config.list_physical_devices("GPU"):
+        # GPU kernels need TF's deterministic mode to be reproducible (Keras then runs without
+        # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
+        tf.config.experimental.enable_op_determinism()
+
+    with np.load(TRAIN_DATA) as data:
+        clean, noisy = data["clean"], data["noisy"]
+    train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
+    train_batches = batches(noisy[train_idx], clean[train_idx], train["batch_size"], seed)
+    val_batches = batches(noisy[val_idx], clean[val_idx], 1000)
+    steps_per_epoch = -(-len(train_idx) // train["batch_size"])
+
+    model = build_model(params)
+    model.compile(
+        optimizer=make_optimizer(train, steps_per_epoch),
+        loss=train["loss"],
+        jit_compile=True,
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+    print(
+        f"train: {params['model']} model, {model.count_params():,} parameters, "
+        f"{len(train_idx)} train / {len(val_idx)} validation images, {train['epochs']} epochs",
+        flush=True,
+    )
+    live = Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)
+    model.fit(
+        train_batches,
+        validation_data=val_batches,
+        epochs=train["epochs"],
+        shuffle=False,  # batches() already reshuffles every epoch
+        callbacks=[DVCLiveCallback(live=live)],
+        verbose=1
+        if sys.stdout.isatty()
+        else 2,  # a live bar in a terminal, a line per epoch in a log
+    )
+    save_model(model, MODEL_PATH)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Fixtures: a tiny synthetic MNIST in the real IDX .gz format, served over HTTP on localhost,
+and throwaway git + DVC copies of this project that run on it through the real `dvc` CLI."""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from stages.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC
+
+PROJECT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages"]
+TINY_TRAIN, TINY_TEST = 300, 60
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    """Serialise a uint8 array in the IDX format: magic, big-endian dimensions, raw bytes."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n 28x28 images with a learnable structure: class k is a cross at a k-dependent place."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = np.zeros((n, 28, 28), np.uint8)
+    for image, label in zip(images, labels, strict=True):
+        row, col = 4 + 2 * label + rng.integers(-1, 2), 22 - 2 * label + rng.integers(-1, 2)
+        image[row : row + 3, 3:25] = 255
+        image[3:25, col : col + 3] = 200
+    return images, labels
+
+
+def write_tiny_mnist(folder: Path) -> dict[str, str]:
+    """Write the four MNIST files (tiny) into folder; return their sha256 sums by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = {}
+    for split, n, seed in (("train", TINY_TRAIN, 1), ("test", TINY_TEST, 2)):
+        images, labels = synthetic_digits(n, seed)
+        for name, array, magic in zip(
+            FILES[split], (images, labels), (IMAGE_MAGIC, LABEL_MAGIC), strict=True
+        ):
+            data = gzip.compress(idx_bytes(array, magic), mtime=0)
+            (folder / name).write_bytes(data)
+            sums[name] = hashlib.sha256(data).hexdigest()
+    return sums
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """(folder holding a tiny MNIST, sha256 of each file)."""
+    folder = tmp_path_factory.mktemp("tiny_mnist")
+    return folder, write_tiny_mnist(folder)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve_folder(folder: Path):
+    """Serve a folder over HTTP on 127.0.0.1 in a background thread; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def mirror_url(tiny_mnist):
+    """URL of a local HTTP mirror serving the tiny MNIST."""
+    yield from serve_folder(tiny_mnist[0])
+
+
+def run(repo: Path, *args: str, env: dict | None = None, check: bool = True) -> str:
+    """Run a command in repo; return stdout+stderr, failing the test with them if it fails."""
+    result = subprocess.run(
+        args, cwd=repo, env=env or repo_env(), capture_output=True, text=True, timeout=900
+    )
+    out = result.stdout + result.stderr
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(args)} exited {result.returncode}:\n{out}")
+    return out
+
+
+def repo_env(**extra: str) -> dict:
+    """The environment DVC runs stages in: this interpreter's `python` first on PATH."""
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_MIRROR"}  # only what a test says
+    env.update(DVC_NO_ANALYTICS="1", **extra)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    return env
+
+
+def metrics(repo: Path) -> dict:
+    return json.loads((repo / "metrics/psnr.json").read_text())
+
+
+def set_params(repo: Path, **sections) -> None:
+    """Update params.yaml: set_params(repo, train={'epochs': 2}, noise_factor=0.3)."""
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            params[key].update(value)
+        else:
+            params[key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params) -> Path:
+    """A fresh git + DVC repo holding this project's pipeline, set up for tiny, fast runs."""
+    path.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, path / name)
+    env = repo_env(MNIST_MIRROR=mirror)
+    run(path, "git", "init", "-q", env=env)
+    run(path, "git", "config", "user.email", "test@example.com", env=env)
+    run(path, "git", "config", "user.name", "test", env=env)
+    run(path, "dvc", "init", "-q", env=env)
+    (path / ".gitignore").write_text("__pycache__/\n")
+    set_params(path, mnist={"sha256": sha256}, train={"epochs": 2, "batch_size": 50})
+    set_params(path, **params)
+    run(path, "git", "add", "-A", env=env)
+    run(path, "git", "commit", "-qm", "pipeline", env=env)
+    return path

@@ -1,0 +1,113 @@
+import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.params import check_params, load_params
+from tests.conftest import PROJECT
+
+DEFAULTS = yaml.safe_load((PROJECT / "params.yaml").read_text())
+
+
+def with_change(key: str, value) -> dict:
+    """The project's params with one dotted key set (or deleted, for value=...)."""
+    params = copy.deepcopy(DEFAULTS)
+    *parents, leaf = key.split(".")
+    section = params
+    for parent in parents:
+        section = section[parent]
+    if value is ...:
+        del section[leaf]
+    else:
+        section[leaf] = value
+    return params
+
+
+def test_the_project_params_are_valid_and_hold_the_seed_recipe():
+    check_params(DEFAULTS)
+    assert DEFAULTS["noise_factor"] == 0.2
+    assert DEFAULTS["model"] == "dense"
+    assert DEFAULTS["dense"] == {
+        "hidden_units": [500, 300, 100],
+        "activation": "relu",
+        "output_activation": "sigmoid",
+    }
+    train = DEFAULTS["train"]
+    assert (train["epochs"], train["batch_size"], train["learning_rate"]) == (60, 200, 0.001)
+    assert (train["optimizer"], train["loss"]) == ("adam", "mse")
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("noise_factor", -0.3, "noise_factor must be a number >= 0, got -0.3"),
+        ("noise_factor", "high", "noise_factor must be a number >= 0, got 'high'"),
+        ("seed", 1.5, "seed must be an integer in [0, 2**32), got 1.5"),
+        ("seed", True, "seed must be an integer in [0, 2**32), got True"),
+        ("model", "cnn", "model must be one of dense, got 'cnn'"),
+        ("train.epochs", 0, "train.epochs must be an integer >= 1, got 0"),
+        ("train.learning_rate", 0, "train.learning_rate must be a number > 0, got 0"),
+        (
+            "train.validation_fraction",
+            0.9,
+            "train.validation_fraction must be a number in (0, 0.5], got 0.9",
+        ),
+        (
+            "train.lr_schedule",
+            "step",
+            "train.lr_schedule must be one of constant, cosine, got 'step'",
+        ),
+        (
+            "dense.hidden_units",
+            [500, 0],
+            "dense.hidden_units must be a non-empty list of integers >= 1",
+        ),
+        (
+            "mnist.sha256",
+            {"a.gz": "00"},
+            "mnist.sha256 must be a mapping of train-images-idx3-ubyte.gz",
+        ),
+    ],
+)
+def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_params(with_change(key, value))
+
+
+def test_a_missing_key_is_named():
+    with pytest.raises(ValueError, match="train.batch_size is missing; it must be an integer >= 1"):
+        check_params(with_change("train.batch_size", ...))
+
+
+def test_an_unknown_key_is_named():
+    with pytest.raises(ValueError, match="unknown key train.epoch;"):
+        check_params(with_change("train.epoch", 3))
+
+
+def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(with_change("noise_factor", -1)))
+    with pytest.raises(
+        SystemExit, match=rf"^error: {path}: noise_factor must be a number >= 0, got -1$"
+    ):
+        load_params(path)
+    with pytest.raises(SystemExit, match="No such file"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_a_stage_with_bad_params_prints_one_line_and_exits_non_zero(tmp_path):
+    Path(tmp_path / "params.yaml").write_text(yaml.safe_dump(with_change("train.epochs", "ten")))
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.preprocess"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(PROJECT)},
+    )
+    assert result.returncode == 1
+    assert result.stderr == "error: params.yaml: train.epochs must be an integer >= 1, got 'ten'\n"
+    assert not (tmp_path / "data").exists()

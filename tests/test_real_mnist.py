@@ -1,0 +1,21 @@
+"""A short training on the real MNIST, when a mirror of it is at hand ($MNIST_MIRROR)."""
+
+import os
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT, make_pipeline_repo, metrics, repo_env, run
+
+MIRROR = os.environ.get("MNIST_MIRROR")
+
+
+@pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST")
+def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
+    real_sha256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
+    repo = make_pipeline_repo(tmp_path / "repo", real_sha256, MIRROR, train={"epochs": 3})
+    run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=MIRROR))
+    scores = metrics(repo)
+    assert scores["test_images"] == 10_000
+    assert 14 < scores["psnr_noisy"] < 16  # sigma 0.2, clipped
+    assert scores["psnr"] > scores["psnr_noisy"] + 4

@@ -1,0 +1,57 @@
+import time
+
+import keras
+import numpy as np
+
+from stages.models import build_dense_autoencoder
+from stages.train import batches, save_model, split_train_validation
+
+
+def test_split_is_disjoint_complete_and_seeded():
+    train, val = split_train_validation(1000, 0.1, seed=7)
+    assert len(val) == 100 and len(train) == 900
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(1000))
+    again = split_train_validation(1000, 0.1, seed=7)
+    other = split_train_validation(1000, 0.1, seed=8)
+    assert np.array_equal(val, again[1]) and not np.array_equal(val, other[1])
+
+
+def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epoch():
+    clean = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1)
+    noisy = clean + 100
+    dataset = batches(noisy, clean, batch_size=4, shuffle_seed=0)
+    epochs = [[(n.numpy(), c.numpy()) for n, c in dataset] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(c) for _, c in epoch] == [4, 4, 2]
+        seen = np.concatenate([c for _, c in epoch]).ravel()
+        assert sorted(seen) == list(range(10))
+        for n, c in epoch:
+            np.testing.assert_array_equal(n, c + 100)
+    order = [np.concatenate([c for _, c in epoch]).ravel().tolist() for epoch in epochs]
+    assert order[0] != order[1]
+
+
+def test_unseeded_batches_keep_the_order():
+    clean = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
+    got = np.concatenate([c.numpy() for _, c in batches(clean, clean, batch_size=2)]).ravel()
+    assert got.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_saved_model_bytes_depend_only_on_the_weights(tmp_path):
+    model = build_dense_autoencoder([8])
+    save_model(model, str(tmp_path / "a.keras"))
+    time.sleep(1.1)  # the zip and Keras timestamps have one-second resolution
+    save_model(model, str(tmp_path / "b.keras"))
+    assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
+    loaded = keras.models.load_model(tmp_path / "a.keras")
+    x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_two_builds_of_the_same_model_save_to_the_same_bytes(tmp_path):
+    # Keras writes memory addresses into config.json; two processes never share them, two builds
+    # in one process do not either.
+    for name in ("a", "b"):
+        keras.utils.set_random_seed(0)
+        save_model(build_dense_autoencoder([8, 4]), str(tmp_path / f"{name}.keras"))
+    assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
