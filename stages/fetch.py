@@ -93,7 +93,7 @@ def fetch_file(name: str, expected_sha256: str, dest: Path) -> None:
     for mirror in mirrors():
         try:
             location, size = download(mirror, name, dest, expected_sha256)
-            print(f"\r  {name}: {size / 1e6:.1f} MB, sha256 ok, from {location}", flush=True)
+            print(f"\r  {name}: {size:,} bytes, sha256 ok, from {location}", flush=True)
             return
         except (OSError, ValueError) as e:
             tried.append(f"{mirror} ({describe_failure(e)})")

@@ -37,18 +37,22 @@ def split_train_validation(
 
 
 def batches(
-    noisy: np.ndarray, clean: np.ndarray, batch_size: int, shuffle_seed: int | None = None
+    noisy: tf.Tensor,
+    clean: tf.Tensor,
+    indices: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
 ) -> tf.data.Dataset:
-    """(noisy, clean) batches from arrays held in memory, reshuffled each epoch if seeded.
+    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded.
 
-    Shuffling indices and gathering whole batches costs far less than shuffling single images.
+    Batches are gathered from the full arrays by index: no copy of the split is ever made, and
+    shuffling indices costs far less than shuffling images.
     """
-    noisy, clean = tf.constant(noisy), tf.constant(clean)
-    indices = tf.data.Dataset.range(len(noisy))
+    order = tf.data.Dataset.from_tensor_slices(indices)
     if shuffle_seed is not None:
-        indices = indices.shuffle(len(noisy), seed=shuffle_seed, reshuffle_each_iteration=True)
+        order = order.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
     return (
-        indices.batch(batch_size)
+        order.batch(batch_size)
         .map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -111,11 +115,11 @@ def main() -> None:
         # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
         tf.config.experimental.enable_op_determinism()
 
-    with np.load(TRAIN_DATA) as data:
-        clean, noisy = data["clean"], data["noisy"]
+    with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
+        clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
-    train_batches = batches(noisy[train_idx], clean[train_idx], train["batch_size"], seed)
-    val_batches = batches(noisy[val_idx], clean[val_idx], 1000)
+    train_batches = batches(noisy, clean, train_idx, train["batch_size"], seed)
+    val_batches = batches(noisy, clean, val_idx, 1000)
     steps_per_epoch = -(-len(train_idx) // train["batch_size"])
 
     model = build_model(params)

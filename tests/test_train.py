@@ -17,9 +17,10 @@ def test_split_is_disjoint_complete_and_seeded():
 
 
 def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epoch():
-    clean = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1)
+    clean = np.arange(12, dtype=np.float32).reshape(12, 1, 1, 1)
     noisy = clean + 100
-    dataset = batches(noisy, clean, batch_size=4, shuffle_seed=0)
+    subset = np.arange(10)  # images 10 and 11 belong to another split
+    dataset = batches(noisy, clean, subset, batch_size=4, shuffle_seed=0)
     epochs = [[(n.numpy(), c.numpy()) for n, c in dataset] for _ in range(2)]
     for epoch in epochs:
         assert [len(c) for _, c in epoch] == [4, 4, 2]
@@ -31,10 +32,10 @@ def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epo
     assert order[0] != order[1]
 
 
-def test_unseeded_batches_keep_the_order():
+def test_unseeded_batches_keep_the_order_of_the_indices():
     clean = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
-    got = np.concatenate([c.numpy() for _, c in batches(clean, clean, batch_size=2)]).ravel()
-    assert got.tolist() == [0, 1, 2, 3, 4]
+    got = [c.numpy().ravel().tolist() for _, c in batches(clean, clean, np.array([4, 0, 2]), 2)]
+    assert got == [[4, 0], [2]]
 
 
 def test_saved_model_bytes_depend_only_on_the_weights(tmp_path):
