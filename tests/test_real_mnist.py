@@ -1,5 +1,6 @@
 """A short training on the real MNIST, when a mirror of it is at hand ($MNIST_MIRROR)."""
 
+import json
 import os
 
 import pytest
@@ -17,5 +18,7 @@ def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
     run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=MIRROR))
     scores = metrics(repo)
     assert scores["test_images"] == 10_000
-    assert 14 < scores["psnr_noisy"] < 16  # sigma 0.2, clipped
+    # same seed and noise as the committed baseline, so the same noisy test set, to the digit
+    baseline = json.loads((PROJECT / "metrics/psnr.json").read_text())
+    assert scores["psnr_noisy"] == baseline["psnr_noisy"]
     assert scores["psnr"] > scores["psnr_noisy"] + 4
