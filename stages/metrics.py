@@ -16,3 +16,18 @@ def psnr_per_image(clean: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     mse = np.mean(diff * diff, axis=1)
     with np.errstate(divide="ignore"):
         return -10.0 * np.log10(mse)
+
+
+def ssim_per_image(clean: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """SSIM of each image against its clean version: TensorFlow's implementation with the
+    standard settings (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03), data range 1.
+
+    Images are shaped (N, height, width, channels). TensorFlow is imported here, not at the top,
+    so that the PSNR above stays usable without it.
+    """
+    import tensorflow as tf
+
+    if clean.shape != estimate.shape:
+        raise ValueError(f"shape mismatch: clean {clean.shape} vs estimate {estimate.shape}")
+    ssim = tf.image.ssim(clean, estimate, max_val=1.0, filter_size=11, filter_sigma=1.5)
+    return ssim.numpy().astype(np.float64)

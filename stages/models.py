@@ -1,11 +1,12 @@
 """Model builders: each returns an uncompiled Keras model mapping noisy images to clean ones.
 
 All models take and return image batches shaped (N, height, width, 1) with values in [0, 1], so
-the train and evaluate stages never need to know which model they hold.
+the train and evaluate stages never need to know which model they hold. The convolutional ones
+accept any height and width.
 """
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 IMAGE_SHAPE = (28, 28, 1)
 
@@ -19,7 +20,8 @@ def build_dense_autoencoder(
     """The seed's dense autoencoder: flatten, encode through `hidden_units`, decode mirrored.
 
     With hidden_units [500, 300, 100] this is 784 -> 500 -> 300 -> 100 -> 300 -> 500 -> 784.
-    A sigmoid output keeps every pixel in [0, 1], the range of the clean target.
+    A sigmoid output keeps every pixel in [0, 1], the range of the clean target. It only knows
+    images of `image_shape`.
     """
     pixels = image_shape[0] * image_shape[1] * image_shape[2]
     decoder_units = hidden_units[-2::-1]  # mirror the encoder, without repeating the bottleneck
@@ -34,11 +36,94 @@ def build_dense_autoencoder(
     return keras.Model(inputs, outputs, name="dense_autoencoder")
 
 
+def build_dncnn(depth: int, filters: int) -> keras.Model:
+    """A DnCNN-style residual denoiser (Zhang et al., 2017), fully convolutional.
+
+    `depth` 3x3 convolutions (batch-normalised in the middle) estimate the noise, which is
+    subtracted from the input. The last convolution starts at zero, so training starts from the
+    identity (output = noisy input) and cannot begin by collapsing to a black image.
+    """
+    inputs = keras.Input(shape=(None, None, 1), name="noisy")
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="conv_in")(inputs)
+    for i in range(depth - 2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
+        x = layers.BatchNormalization(name=f"norm_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+    noise = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="noise")(x)
+    outputs = layers.Subtract(name="denoised")([inputs, noise])
+    return keras.Model(inputs, outputs, name="dncnn")
+
+
+@keras.saving.register_keras_serializable(package="stages")
+class PadToMultiple(layers.Layer):
+    """Reflect-pad height and width up to a multiple of `multiple` (bottom and right edges).
+
+    A U-Net halves the image `depth` times; padding first lets it take images of any size.
+    """
+
+    def __init__(self, multiple: int, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = multiple
+
+    def call(self, images):
+        height, width = ops.shape(images)[1], ops.shape(images)[2]
+        pad_h, pad_w = (-height) % self.multiple, (-width) % self.multiple
+        return ops.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="reflect")
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="stages")
+class CropToMatch(layers.Layer):
+    """Crop the first input to the height and width of the second (undoes PadToMultiple)."""
+
+    def call(self, inputs):
+        images, reference = inputs
+        return images[:, : ops.shape(reference)[1], : ops.shape(reference)[2], :]
+
+
+def conv_block(x: keras.KerasTensor, filters: int, name: str) -> keras.KerasTensor:
+    """Two 3x3 convolutions with ReLU: the unit a U-Net is built from."""
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_a")(x)
+    return layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_b")(x)
+
+
+def build_unet(depth: int, filters: int) -> keras.Model:
+    """A small residual U-Net (Ronneberger et al., 2015), fully convolutional.
+
+    The encoder halves the image `depth` times, doubling the filters from `filters`; the decoder
+    upsamples back, concatenating the encoder's features at each scale so fine strokes survive.
+    Like the DnCNN, it predicts a correction added to its input, starting from the identity.
+    """
+    inputs = keras.Input(shape=(None, None, 1), name="noisy")
+    padded = PadToMultiple(2**depth, name="pad")(inputs)
+    x, skips = padded, []
+    for level in range(depth):
+        x = conv_block(x, filters * 2**level, name=f"down_{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(name=f"pool_{level}")(x)
+    x = conv_block(x, filters * 2**depth, name="bottom")
+    for level in reversed(range(depth)):
+        x = layers.UpSampling2D(name=f"upsample_{level}")(x)
+        x = layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
+        x = conv_block(x, filters * 2**level, name=f"up_{level}")
+    correction = layers.Conv2D(1, 1, kernel_initializer="zeros", name="correction")(x)
+    x = layers.Add(name="corrected")([padded, correction])
+    outputs = CropToMatch(name="denoised")([x, inputs])
+    return keras.Model(inputs, outputs, name="unet")
+
+
 def build_model(params: dict) -> keras.Model:
     """Build the model that `params['model']` names, from its own section of params.yaml."""
-    if params["model"] == "dense":
-        dense = params["dense"]
+    name = params["model"]
+    section = params[name]
+    if name == "dense":
         return build_dense_autoencoder(
-            dense["hidden_units"], dense["activation"], dense["output_activation"]
+            section["hidden_units"], section["activation"], section["output_activation"]
         )
-    raise ValueError(f"unknown model {params['model']!r}")
+    if name == "dncnn":
+        return build_dncnn(section["depth"], section["filters"])
+    if name == "unet":
+        return build_unet(section["depth"], section["filters"])
+    raise ValueError(f"unknown model {name!r}")

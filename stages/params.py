@@ -57,10 +57,12 @@ def _sha256_per_file(value: Any) -> bool:
     )
 
 
+MODELS = ["dense", "dncnn", "unet"]
+
 SCHEMA: dict[str, Rule] = {
     "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
     "noise_factor": _number_in(0),
-    "model": _one_of("dense"),
+    "model": _one_of(*MODELS),
     "mnist.sha256": (
         _sha256_per_file,
         "a mapping of " + ", ".join(MNIST_FILES) + " to 64-hex-digit sha256 sums",
@@ -71,10 +73,20 @@ SCHEMA: dict[str, Rule] = {
     ),
     "dense.activation": _one_of("relu", "elu", "gelu", "silu", "tanh"),
     "dense.output_activation": _one_of("sigmoid"),
-    "train.epochs": _int_at_least(1),
-    "train.batch_size": _int_at_least(1),
+    "dncnn.depth": _int_at_least(3),
+    "dncnn.filters": _int_at_least(1),
+    "unet.depth": _int_at_least(1),
+    "unet.filters": _int_at_least(1),
+    **{  # each model's own training budget
+        f"{model}.{key}": rule
+        for model in MODELS
+        for key, rule in [
+            ("epochs", _int_at_least(1)),
+            ("batch_size", _int_at_least(1)),
+            ("learning_rate", _number_in(0, low_open=True)),
+        ]
+    },
     "train.optimizer": _one_of("adam"),
-    "train.learning_rate": _number_in(0, low_open=True),
     "train.lr_schedule": _one_of("constant", "cosine"),
     "train.loss": _one_of("mse", "mae"),
     "train.validation_fraction": _number_in(0, 0.5, low_open=True),

@@ -58,14 +58,29 @@ def batches(
     )
 
 
-def make_optimizer(train: dict, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """Adam at train.learning_rate, constant or cosine-decayed to 0 over the whole run."""
-    learning_rate = train["learning_rate"]
-    if train["lr_schedule"] == "cosine":
+def make_optimizer(recipe: dict, schedule: str, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Adam at the model's learning rate, constant or cosine-decayed to 0 over the whole run."""
+    learning_rate = recipe["learning_rate"]
+    if schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            learning_rate, decay_steps=train["epochs"] * steps_per_epoch
+            learning_rate, decay_steps=recipe["epochs"] * steps_per_epoch
         )
     return keras.optimizers.Adam(learning_rate)
+
+
+def check_not_collapsed(val_loss: float, black_loss: float) -> None:
+    """Fail loudly if the model ended up no better than predicting a black image.
+
+    A sigmoid-output model trained with MSE can get stuck there (every pixel ~0, loss ~0.11 on
+    MNIST); saving it would produce a metric that looks like a result. The convolutional models
+    start from the identity, which makes this practically impossible for them.
+    """
+    if val_loss > 0.9 * black_loss:
+        raise SystemExit(
+            f"error: train: the model collapsed: its validation loss {val_loss:.4f} is about "
+            f"that of predicting a black image ({black_loss:.4f}); no model was saved. "
+            "Lower the learning rate or train longer (params.yaml)."
+        )
 
 
 def renumber_shared_objects(config: object, ids: dict[int, int]) -> None:
@@ -108,6 +123,7 @@ def save_model(model: keras.Model, path: str) -> None:
 def main() -> None:
     params = load_params()
     train = params["train"]
+    recipe = params[params["model"]]  # the chosen model's epochs, batch size, learning rate
     seed = params["seed"]
     keras.utils.set_random_seed(seed)
     if tf.config.list_physical_devices("GPU"):
@@ -118,33 +134,38 @@ def main() -> None:
     with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
         clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
-    train_batches = batches(noisy, clean, train_idx, train["batch_size"], seed)
+    train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
     val_batches = batches(noisy, clean, val_idx, 1000)
-    steps_per_epoch = -(-len(train_idx) // train["batch_size"])
+    steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
 
     model = build_model(params)
     model.compile(
-        optimizer=make_optimizer(train, steps_per_epoch),
+        optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
         loss=train["loss"],
         jit_compile=True,
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     print(
         f"train: {params['model']} model, {model.count_params():,} parameters, "
-        f"{len(train_idx)} train / {len(val_idx)} validation images, {train['epochs']} epochs",
+        f"{len(train_idx)} train / {len(val_idx)} validation images, {recipe['epochs']} epochs",
         flush=True,
     )
     live = Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)
-    model.fit(
+    history = model.fit(
         train_batches,
         validation_data=val_batches,
-        epochs=train["epochs"],
+        epochs=recipe["epochs"],
         shuffle=False,  # batches() already reshuffles every epoch
         callbacks=[DVCLiveCallback(live=live)],
         verbose=1
         if sys.stdout.isatty()
         else 2,  # a live bar in a terminal, a line per epoch in a log
     )
+    val_clean = tf.gather(clean, val_idx)
+    black_loss = float(
+        keras.losses.get(train["loss"])(val_clean, tf.zeros_like(val_clean)).numpy().mean()
+    )
+    check_not_collapsed(history.history["val_loss"][-1], black_loss)
     save_model(model, MODEL_PATH)
 
 

@@ -138,7 +138,9 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
     run(path, "git", "config", "user.name", "test", env=env)
     run(path, "dvc", "init", "-q", env=env)
     (path / ".gitignore").write_text("__pycache__/\n")
-    set_params(path, mnist={"sha256": sha256}, train={"epochs": 2, "batch_size": 50})
+    # a smaller dense net than the default, which on 270 sparse images stays near black
+    tiny_dense = {"hidden_units": [256, 64], "epochs": 3, "batch_size": 20, "learning_rate": 0.002}
+    set_params(path, mnist={"sha256": sha256}, dense=tiny_dense)
     set_params(path, **params)
     run(path, "git", "add", "-A", env=env)
     run(path, "git", "commit", "-qm", "pipeline", env=env)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stages.metrics import psnr_per_image
+from stages.metrics import psnr_per_image, ssim_per_image
 
 
 def test_constant_error_gives_the_textbook_value():
@@ -40,3 +40,39 @@ def test_perfect_estimate_is_infinite_and_shape_mismatch_is_an_error():
     assert psnr_per_image(clean, clean)[0] == np.inf
     with pytest.raises(ValueError, match="shape mismatch"):
         psnr_per_image(clean, clean[:, :1])
+
+
+def reference_ssim(x: np.ndarray, y: np.ndarray) -> float:
+    """SSIM by its definition (Wang et al., 2004): 11x11 Gaussian window, sigma 1.5, K1 0.01,
+    K2 0.03, data range 1, averaged over the window positions that fit inside the image."""
+    g = np.exp(-((np.arange(11) - 5) ** 2) / (2 * 1.5**2))
+    window = np.outer(g, g) / np.outer(g, g).sum()
+
+    def local_mean(image):
+        views = np.lib.stride_tricks.sliding_window_view(image, (11, 11))
+        return np.einsum("ijkl,kl->ij", views, window)
+
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    mx, my = local_mean(x), local_mean(y)
+    vx, vy = local_mean(x * x) - mx**2, local_mean(y * y) - my**2
+    cov = local_mean(x * y) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return float(ssim_map.mean())
+
+
+def test_ssim_matches_its_definition_with_the_standard_window():
+    rng = np.random.default_rng(2)
+    clean = rng.random((3, 28, 28, 1), dtype=np.float32)
+    estimate = np.clip(clean + 0.2 * rng.standard_normal(clean.shape, dtype=np.float32), 0, 1)
+    expected = [reference_ssim(c[..., 0], e[..., 0]) for c, e in zip(clean, estimate, strict=True)]
+    np.testing.assert_allclose(ssim_per_image(clean, estimate), expected, rtol=1e-4)
+
+
+def test_ssim_is_one_for_a_perfect_estimate_and_falls_with_noise():
+    rng = np.random.default_rng(3)
+    clean = rng.random((4, 28, 28, 1), dtype=np.float32)
+    slightly = np.clip(clean + 0.05 * rng.standard_normal(clean.shape, dtype=np.float32), 0, 1)
+    very = np.clip(clean + 0.3 * rng.standard_normal(clean.shape, dtype=np.float32), 0, 1)
+    np.testing.assert_allclose(ssim_per_image(clean, clean), 1.0, rtol=1e-6)
+    assert (ssim_per_image(clean, slightly) > ssim_per_image(clean, very)).all()

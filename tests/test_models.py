@@ -1,8 +1,10 @@
 import itertools
 
+import keras
 import numpy as np
+import pytest
 
-from stages.models import build_dense_autoencoder, build_model
+from stages.models import build_dense_autoencoder, build_dncnn, build_model, build_unet
 
 
 def test_dense_autoencoder_has_the_seed_architecture():
@@ -33,3 +35,27 @@ def test_build_model_reads_its_section_of_params():
     model = build_model(params)
     assert model.get_layer("encoder_0").units == 32
     assert model.get_layer("encoder_0").activation.__name__ == "tanh"
+
+
+@pytest.mark.parametrize("build", [lambda: build_dncnn(4, 8), lambda: build_unet(2, 4)])
+def test_conv_models_take_any_size_and_start_as_the_identity(build):
+    model = build()
+    for height, width in [(28, 28), (30, 27), (9, 64)]:
+        noisy = np.random.default_rng(0).random((2, height, width, 1), dtype=np.float32)
+        denoised = model.predict(noisy, verbose=0)
+        assert denoised.shape == noisy.shape
+        np.testing.assert_allclose(denoised, noisy, atol=1e-6)  # zero-initialised correction
+
+
+@pytest.mark.parametrize("name", ["dncnn", "unet"])
+def test_conv_models_survive_a_save_and_load(name, tmp_path):
+    model = build_model(
+        {"model": name, "dncnn": {"depth": 3, "filters": 4}, "unet": {"depth": 1, "filters": 4}}
+    )
+    model.get_layer(index=-2).set_weights(  # a non-trivial correction, to see it come back
+        [np.full(w.shape, 0.1, np.float32) for w in model.get_layer(index=-2).get_weights()]
+    )
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    x = np.random.default_rng(1).random((1, 13, 17, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -35,10 +35,11 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         "hidden_units": [500, 300, 100],
         "activation": "relu",
         "output_activation": "sigmoid",
+        "epochs": 60,
+        "batch_size": 200,
+        "learning_rate": 0.001,
     }
-    train = DEFAULTS["train"]
-    assert (train["epochs"], train["batch_size"], train["learning_rate"]) == (60, 200, 0.001)
-    assert (train["optimizer"], train["loss"]) == ("adam", "mse")
+    assert (DEFAULTS["train"]["optimizer"], DEFAULTS["train"]["loss"]) == ("adam", "mse")
 
 
 @pytest.mark.parametrize(
@@ -48,9 +49,10 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         ("noise_factor", "high", "noise_factor must be a number >= 0, got 'high'"),
         ("seed", 1.5, "seed must be an integer in [0, 2**32), got 1.5"),
         ("seed", True, "seed must be an integer in [0, 2**32), got True"),
-        ("model", "cnn", "model must be one of dense, got 'cnn'"),
-        ("train.epochs", 0, "train.epochs must be an integer >= 1, got 0"),
-        ("train.learning_rate", 0, "train.learning_rate must be a number > 0, got 0"),
+        ("model", "cnn", "model must be one of dense, dncnn, unet, got 'cnn'"),
+        ("dense.epochs", 0, "dense.epochs must be an integer >= 1, got 0"),
+        ("unet.learning_rate", 0, "unet.learning_rate must be a number > 0, got 0"),
+        ("dncnn.depth", 2, "dncnn.depth must be an integer >= 3, got 2"),
         (
             "train.validation_fraction",
             0.9,
@@ -79,13 +81,13 @@ def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
 
 
 def test_a_missing_key_is_named():
-    with pytest.raises(ValueError, match="train.batch_size is missing; it must be an integer >= 1"):
-        check_params(with_change("train.batch_size", ...))
+    with pytest.raises(ValueError, match="unet.batch_size is missing; it must be an integer >= 1"):
+        check_params(with_change("unet.batch_size", ...))
 
 
 def test_an_unknown_key_is_named():
-    with pytest.raises(ValueError, match="unknown key train.epoch;"):
-        check_params(with_change("train.epoch", 3))
+    with pytest.raises(ValueError, match="unknown key dense.epoch;"):
+        check_params(with_change("dense.epoch", 3))
 
 
 def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
@@ -100,7 +102,7 @@ def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
 
 
 def test_a_stage_with_bad_params_prints_one_line_and_exits_non_zero(tmp_path):
-    Path(tmp_path / "params.yaml").write_text(yaml.safe_dump(with_change("train.epochs", "ten")))
+    Path(tmp_path / "params.yaml").write_text(yaml.safe_dump(with_change("dense.epochs", "ten")))
     result = subprocess.run(
         [sys.executable, "-m", "stages.preprocess"],
         cwd=tmp_path,
@@ -109,5 +111,5 @@ def test_a_stage_with_bad_params_prints_one_line_and_exits_non_zero(tmp_path):
         env={"PYTHONPATH": str(PROJECT)},
     )
     assert result.returncode == 1
-    assert result.stderr == "error: params.yaml: train.epochs must be an integer >= 1, got 'ten'\n"
+    assert result.stderr == "error: params.yaml: dense.epochs must be an integer >= 1, got 'ten'\n"
     assert not (tmp_path / "data").exists()

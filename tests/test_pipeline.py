@@ -11,7 +11,18 @@ import yaml
 
 from tests.conftest import make_pipeline_repo, metrics, repo_env, run
 
-METRIC_KEYS = {"psnr", "psnr_std", "psnr_noisy", "psnr_noisy_std", "test_images"}
+METRIC_KEYS = {
+    "psnr",
+    "psnr_std",
+    "ssim",
+    "psnr_noisy",
+    "psnr_noisy_std",
+    "ssim_noisy",
+    "psnr_median3",
+    "ssim_median3",
+    "psnr_per_class",
+    "test_images",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +45,22 @@ def test_repro_writes_every_metric_and_the_training_curves(repo):
     scores = metrics(repo)
     assert set(scores) == METRIC_KEYS
     assert scores["test_images"] == 60
-    assert 5 < scores["psnr_noisy"] < scores["psnr"] + 20
+    assert scores["psnr_median3"] > scores["psnr_noisy"] > 10  # a median filter helps here
+    assert 0 < scores["ssim_noisy"] < scores["ssim_median3"] < 1
+    assert set(scores["psnr_per_class"]) <= set("0123456789")
     loss = (repo / "metrics/train/plots/metrics/train/loss.tsv").read_text().splitlines()
-    assert loss[0].split("\t") == ["step", "loss"] and len(loss) == 1 + 2  # header + 2 epochs
+    assert loss[0].split("\t") == ["step", "loss"] and len(loss) == 1 + 3  # header + 3 epochs
     assert (repo / "metrics/train/plots/metrics/eval/loss.tsv").exists()
-    assert "psnr" in run(repo, "dvc", "metrics", "show")
+    shown = run(repo, "dvc", "metrics", "show")
+    for key in ("psnr", "ssim", "psnr_median3", "psnr_per_class.0"):
+        assert key in shown
     assert (repo / "models/model.keras").stat().st_size > 0
 
 
 def test_second_repro_runs_nothing(repo):
     out = run(repo, "dvc", "repro")
     for stage in ("fetch", "preprocess", "train", "evaluate"):
-        assert f"Stage '{stage}' didn't change, skipping" in out
+        assert f"Stage '{stage}' didn't change, skipping" in out, out
     assert "Running stage" not in out
     assert "up to date" in run(repo, "dvc", "status")
 
@@ -77,10 +92,24 @@ def test_exp_run_with_new_noise_factor_reruns_only_downstream_stages(repo):
     assert str(changed["psnr"]) in {row["psnr"] for row in table}
 
 
-def test_plots_show_writes_html_with_the_loss_curves(repo):
+def test_plots_show_writes_html_with_the_curves_the_chart_and_the_example_grid(repo):
+    png = (repo / "metrics/eval/examples.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
     run(repo, "dvc", "plots", "show", "-o", "plots_html")
     html = (repo / "plots_html/index.html").read_text()
-    assert "Training loss" in html
+    assert "Training loss" in html and "Test PSNR per digit" in html
+    assert "examples.png" in html
+    assert any((repo / "plots_html/static").glob("*examples.png"))
+
+
+@pytest.mark.parametrize("model", ["dncnn", "unet"])
+def test_each_convolutional_model_trains_and_evaluates_through_exp_run(repo, model):
+    small = {"dncnn": ["dncnn.depth=3", "dncnn.filters=4"], "unet": ["unet.filters=4"]}[model]
+    settings = [f"model={model}", f"{model}.epochs=1", f"{model}.batch_size=30", *small]
+    out = run(repo, "dvc", "exp", "run", *[arg for s in settings for arg in ("-S", s)])
+    assert f"{model} model" in out and "Stage 'preprocess' didn't change, skipping" in out
+    assert set(metrics(repo)) == METRIC_KEYS
+    assert metrics(repo)["psnr"] > 5
 
 
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):

@@ -14,7 +14,7 @@ MIRROR = os.environ.get("MNIST_MIRROR")
 @pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST")
 def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
     real_sha256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
-    repo = make_pipeline_repo(tmp_path / "repo", real_sha256, MIRROR, train={"epochs": 3})
+    repo = make_pipeline_repo(tmp_path / "repo", real_sha256, MIRROR, dense={"epochs": 3})
     run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=MIRROR))
     scores = metrics(repo)
     assert scores["test_images"] == 10_000

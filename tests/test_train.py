@@ -2,9 +2,10 @@ import time
 
 import keras
 import numpy as np
+import pytest
 
 from stages.models import build_dense_autoencoder
-from stages.train import batches, save_model, split_train_validation
+from stages.train import batches, check_not_collapsed, save_model, split_train_validation
 
 
 def test_split_is_disjoint_complete_and_seeded():
@@ -56,3 +57,11 @@ def test_two_builds_of_the_same_model_save_to_the_same_bytes(tmp_path):
         keras.utils.set_random_seed(0)
         save_model(build_dense_autoencoder([8, 4]), str(tmp_path / f"{name}.keras"))
     assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
+
+
+def test_a_model_no_better_than_black_fails_loudly_and_a_learning_one_passes():
+    with pytest.raises(
+        SystemExit, match=r"the model collapsed: its validation loss 0\.1100 .*0\.1120"
+    ):
+        check_not_collapsed(val_loss=0.110, black_loss=0.112)
+    check_not_collapsed(val_loss=0.02, black_loss=0.112)
