@@ -90,6 +90,7 @@ SCHEMA: dict[str, Rule] = {
     "train.lr_schedule": _one_of("constant", "cosine"),
     "train.loss": _one_of("mse", "mae"),
     "train.validation_fraction": _number_in(0, 0.5, low_open=True),
+    "train.distribute": _one_of("default", "mirrored", "multi_worker"),
 }
 
 

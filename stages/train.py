@@ -68,6 +68,22 @@ def make_optimizer(recipe: dict, schedule: str, steps_per_epoch: int) -> keras.o
     return keras.optimizers.Adam(learning_rate)
 
 
+def distribution_strategy(name: str) -> tf.distribute.Strategy:
+    """The tf.distribute strategy that train.distribute names.
+
+    default: one device. mirrored: a replica on every local GPU (on a machine without GPUs, on
+    every logical CPU device). multi_worker: MultiWorkerMirroredStrategy, configured by the
+    TF_CONFIG environment variable of each worker. The batch size is always the global one,
+    split evenly across replicas.
+    """
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def check_not_collapsed(val_loss: float, black_loss: float) -> None:
     """Fail loudly if the model ended up no better than predicting a black image.
 
@@ -138,16 +154,23 @@ def main() -> None:
     val_batches = batches(noisy, clean, val_idx, 1000)
     steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
 
-    model = build_model(params)
-    model.compile(
-        optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
-        loss=train["loss"],
-        jit_compile=True,
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
+    strategy = distribution_strategy(train["distribute"])
+    # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
+    # Keras 3.15's multi-step loop fails ("You must feed a value for placeholder tensor"): there,
+    # training runs uncompiled, one step per call.
+    single_device = train["distribute"] == "default"
+    with strategy.scope():  # variables live on every replica
+        model = build_model(params)
+        model.compile(
+            optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
+            loss=train["loss"],
+            jit_compile=single_device,
+            steps_per_execution=STEPS_PER_EXECUTION if single_device else 1,
+        )
     print(
         f"train: {params['model']} model, {model.count_params():,} parameters, "
-        f"{len(train_idx)} train / {len(val_idx)} validation images, {recipe['epochs']} epochs",
+        f"{len(train_idx)} train / {len(val_idx)} validation images, {recipe['epochs']} epochs, "
+        f"{strategy.num_replicas_in_sync} replica(s)",
         flush=True,
     )
     live = Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)

@@ -145,3 +145,19 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
     run(path, "git", "add", "-A", env=env)
     run(path, "git", "commit", "-qm", "pipeline", env=env)
     return path
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory, tiny_mnist, mirror_url) -> Path:
+    """A pipeline repo after one `dvc repro`, with the results committed as the baseline."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e") / "repo", tiny_mnist[1], mirror_url)
+    run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url))
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline")
+    return repo
+
+
+@pytest.fixture
+def repo(reproduced, tmp_path) -> Path:
+    """A private copy of the reproduced repo (git history, DVC cache and all)."""
+    return Path(shutil.copytree(reproduced, tmp_path / "repo", symlinks=True))

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
@@ -23,22 +22,6 @@ METRIC_KEYS = {
     "psnr_per_class",
     "test_images",
 }
-
-
-@pytest.fixture(scope="module")
-def reproduced(tmp_path_factory, tiny_mnist, mirror_url) -> Path:
-    """A pipeline repo after one `dvc repro`, with the results committed as the baseline."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e") / "repo", tiny_mnist[1], mirror_url)
-    run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url))
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "baseline")
-    return repo
-
-
-@pytest.fixture
-def repo(reproduced, tmp_path) -> Path:
-    """A private copy of the reproduced repo (git history, DVC cache and all)."""
-    return Path(shutil.copytree(reproduced, tmp_path / "repo", symlinks=True))
 
 
 def test_repro_writes_every_metric_and_the_training_curves(repo):

@@ -2,11 +2,13 @@
 
 import json
 import os
+import sys
 
 import pytest
 import yaml
 
 from tests.conftest import PROJECT, make_pipeline_repo, metrics, repo_env, run
+from tests.test_distribute import TRAIN_ON_TWO_LOGICAL_CPUS
 
 MIRROR = os.environ.get("MNIST_MIRROR")
 
@@ -22,3 +24,20 @@ def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
     baseline = json.loads((PROJECT / "metrics/psnr.json").read_text())
     assert scores["psnr_noisy"] == baseline["psnr_noisy"]
     assert scores["psnr"] > scores["psnr_noisy"] + 4
+
+
+@pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST")
+def test_mirrored_training_on_two_logical_cpus_reaches_a_sane_psnr(tmp_path):
+    real_sha256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
+    repo = make_pipeline_repo(
+        tmp_path / "repo",
+        real_sha256,
+        MIRROR,
+        dense={"epochs": 2},
+        train={"distribute": "mirrored"},
+    )
+    run(repo, "dvc", "repro", "preprocess", env=repo_env(MNIST_MIRROR=MIRROR))
+    assert "2 replica(s)" in run(repo, sys.executable, "-c", TRAIN_ON_TWO_LOGICAL_CPUS)
+    run(repo, sys.executable, "-m", "stages.evaluate")
+    scores = metrics(repo)
+    assert scores["psnr"] > scores["psnr_noisy"] + 3

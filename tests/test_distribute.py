@@ -1,0 +1,27 @@
+"""The train stage under tf.distribute's MirroredStrategy, on two logical CPU devices."""
+
+import sys
+
+from tests.conftest import make_pipeline_repo, metrics, repo_env, run
+
+# TensorFlow fixes its devices at start-up, so the split has to happen before the stage runs.
+TRAIN_ON_TWO_LOGICAL_CPUS = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from stages.train import main
+main()
+"""
+
+
+def test_mirrored_strategy_trains_on_two_replicas_and_evaluates(tmp_path, tiny_mnist, mirror_url):
+    repo = make_pipeline_repo(
+        tmp_path / "repo", tiny_mnist[1], mirror_url, train={"distribute": "mirrored"}
+    )
+    run(repo, "dvc", "repro", "preprocess", env=repo_env(MNIST_MIRROR=mirror_url))
+    out = run(repo, sys.executable, "-c", TRAIN_ON_TWO_LOGICAL_CPUS)
+    assert "2 replica(s)" in out
+    assert "Epoch 3/3" in out
+    run(repo, sys.executable, "-m", "stages.evaluate")
+    scores = metrics(repo)
+    assert 5 < scores["psnr"] < 60 and 0 < scores["ssim"] < 1
