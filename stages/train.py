@@ -174,15 +174,16 @@ def main() -> None:
         flush=True,
     )
     live = Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)
+    progress = (
+        1 if sys.stdout.isatty() else 2
+    )  # a live bar in a terminal, a line per epoch in a log
     history = model.fit(
         train_batches,
         validation_data=val_batches,
         epochs=recipe["epochs"],
         shuffle=False,  # batches() already reshuffles every epoch
         callbacks=[DVCLiveCallback(live=live)],
-        verbose=1
-        if sys.stdout.isatty()
-        else 2,  # a live bar in a terminal, a line per epoch in a log
+        verbose=progress,
     )
     val_clean = tf.gather(clean, val_idx)
     black_loss = float(
