@@ -2,12 +2,12 @@
 
     dvc exp run --queue -S 'noise_factor=0.1,0.2,0.3,0.4,0.5' -S 'model=dense,unet'
     dvc queue start -j 1        # then wait: `dvc queue status` shows progress
-    python benchmarks/sweep_table.py [REV]
+    python benchmarks/sweep_table.py [OPTIONS OF dvc exp show]
 
-Reads `dvc exp show --csv --rev REV` (the experiments based on commit REV, HEAD by default: an
-experiment belongs to the commit it was queued on) and prints one row per noise level: PSNR and
-SSIM of the noisy input, of the 3x3 median filter and of each model. Where several experiments
-share a model and noise level, the newest one counts.
+Reads `dvc exp show --csv` (by default the experiments of HEAD; an experiment belongs to the
+commit it was queued on, so pass `-n 5` for those of the last 5 commits, or `--rev COMMIT`) and
+prints one row per noise level: PSNR and SSIM of the noisy input, of the 3x3 median filter and
+of each model. Where several results share a model and noise level, the newest one counts.
 """
 
 import csv
@@ -16,16 +16,25 @@ import subprocess
 import sys
 
 
-def load_experiments(rev: str) -> list[dict]:
+def load_results(options: list[str]) -> list[dict]:
+    """Finished rows of `dvc exp show --csv` that hold every metric the table needs.
+
+    A queued, running or failed experiment shows its params beside its parent's metrics; only
+    commits (State empty) and successful experiments count.
+    """
     shown = subprocess.run(
-        ["dvc", "exp", "show", "--csv", "--rev", rev], capture_output=True, text=True, check=True
+        ["dvc", "exp", "show", "--csv", *options], capture_output=True, text=True, check=True
     ).stdout
-    return [row for row in csv.DictReader(io.StringIO(shown)) if row.get("psnr")]
+    needed = ["model", "noise_factor", "psnr", "ssim", "psnr_noisy", "ssim_noisy", "psnr_median3"]
+    return [
+        row
+        for row in csv.DictReader(io.StringIO(shown))
+        if row["State"] in ("", "Success") and all(row.get(k) for k in needed)
+    ]
 
 
 def main() -> None:
-    rev = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
-    rows = sorted(load_experiments(rev), key=lambda row: row.get("Created") or "")
+    rows = sorted(load_results(sys.argv[1:]), key=lambda row: row.get("Created") or "")
     by_level: dict[float, dict] = {}
     for row in rows:  # oldest first, so the newest of duplicates wins
         level = by_level.setdefault(float(row["noise_factor"]), {})
