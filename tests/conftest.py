@@ -23,6 +23,15 @@ PROJECT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages"]
 TINY_TRAIN, TINY_TEST = 300, 60
 
+# TensorFlow fixes its devices at start-up, so the split has to happen before the stage runs.
+TRAIN_ON_TWO_LOGICAL_CPUS = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from stages.train import main
+main()
+"""
+
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:
     """Serialise a uint8 array in the IDX format: magic, big-endian dimensions, raw bytes."""

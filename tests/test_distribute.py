@@ -2,16 +2,7 @@
 
 import sys
 
-from tests.conftest import make_pipeline_repo, metrics, repo_env, run
-
-# TensorFlow fixes its devices at start-up, so the split has to happen before the stage runs.
-TRAIN_ON_TWO_LOGICAL_CPUS = """
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from stages.train import main
-main()
-"""
+from tests.conftest import TRAIN_ON_TWO_LOGICAL_CPUS, make_pipeline_repo, metrics, repo_env, run
 
 
 def test_mirrored_strategy_trains_on_two_replicas_and_evaluates(tmp_path, tiny_mnist, mirror_url):

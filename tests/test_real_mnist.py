@@ -7,16 +7,24 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import PROJECT, make_pipeline_repo, metrics, repo_env, run
-from tests.test_distribute import TRAIN_ON_TWO_LOGICAL_CPUS
+from tests.conftest import (
+    PROJECT,
+    TRAIN_ON_TWO_LOGICAL_CPUS,
+    make_pipeline_repo,
+    metrics,
+    repo_env,
+    run,
+)
 
 MIRROR = os.environ.get("MNIST_MIRROR")
+REAL_SHA256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
+pytestmark = pytest.mark.skipif(
+    not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST"
+)
 
 
-@pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST")
 def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
-    real_sha256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
-    repo = make_pipeline_repo(tmp_path / "repo", real_sha256, MIRROR, dense={"epochs": 3})
+    repo = make_pipeline_repo(tmp_path / "repo", REAL_SHA256, MIRROR, dense={"epochs": 3})
     run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=MIRROR))
     scores = metrics(repo)
     assert scores["test_images"] == 10_000
@@ -26,12 +34,10 @@ def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
     assert scores["psnr"] > scores["psnr_noisy"] + 4
 
 
-@pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST")
 def test_mirrored_training_on_two_logical_cpus_reaches_a_sane_psnr(tmp_path):
-    real_sha256 = yaml.safe_load((PROJECT / "params.yaml").read_text())["mnist"]["sha256"]
     repo = make_pipeline_repo(
         tmp_path / "repo",
-        real_sha256,
+        REAL_SHA256,
         MIRROR,
         dense={"epochs": 2},
         train={"distribute": "mirrored"},
