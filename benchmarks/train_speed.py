@@ -1,0 +1,110 @@
+"""Seconds per epoch of the train stage against the seed's recipe, on the same data and machine.
+
+    python benchmarks/train_speed.py [--epochs 5] [--rounds 2]
+
+Needs data/processed/ (run `dvc repro preprocess` first). Alternates the two, `rounds` times,
+each a fresh process training `epochs` epochs: the seed recipe (benchmarks/seed_recipe.py) and
+the train stage (`python -m stages.train`, default params but `dense.epochs`, in a scratch copy of
+the workspace). The first epoch holds tracing and compilation, so it is reported apart; the
+per-epoch figure is the median of the others. PSNR is on the 10,000 test images after the last
+epoch (evaluate's figure for the stage). Prints a Markdown table for the README.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: ([\d.]+) s", re.MULTILINE)
+
+
+def run(args: list[str], cwd: Path) -> str:
+    """Run a child with the repo importable; return its output, failing loudly if it fails."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"error: {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def epoch_seconds(log: str) -> list[float]:
+    return [float(seconds) for _, seconds in EPOCH_LINE.findall(log)]
+
+
+def seed_recipe(epochs: int) -> tuple[list[float], float]:
+    log = run([sys.executable, str(REPO / "benchmarks/seed_recipe.py"), str(epochs)], REPO)
+    return epoch_seconds(log), float(re.search(r"^psnr ([\d.]+)", log, re.MULTILINE)[1])
+
+
+def train_stage(epochs: int, scratch: Path) -> tuple[list[float], float]:
+    """Run the real train and evaluate stages in `scratch`, on the workspace's processed data."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["dense"]["epochs"] = epochs
+    (scratch / "params.yaml").write_text(yaml.safe_dump(params))
+    log = run([sys.executable, "-m", "stages.train"], scratch)
+    run([sys.executable, "-m", "stages.evaluate"], scratch)
+    psnr = json.loads((scratch / "metrics/psnr.json").read_text())["psnr"]
+    return epoch_seconds(log), psnr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per run (at least 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")
+    args = parser.parse_args()
+    if args.epochs < 2:
+        raise SystemExit(f"error: --epochs must be at least 2, got {args.epochs}")
+    if not (REPO / "data/processed/train.npz").exists():
+        raise SystemExit("error: data/processed/ is missing: run `dvc repro preprocess` first")
+
+    results = {"seed recipe": ([], [], None), "train stage": ([], [], None)}
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        (scratch / "data").mkdir()
+        (scratch / "data/processed").symlink_to(REPO / "data/processed")
+        for round_ in range(1, args.rounds + 1):
+            for name in results:
+                if name == "seed recipe":
+                    seconds, psnr = seed_recipe(args.epochs)
+                else:
+                    seconds, psnr = train_stage(args.epochs, scratch)
+                first, rest, _ = results[name]
+                first.append(seconds[0])
+                rest.extend(seconds[1:])
+                results[name] = (first, rest, psnr)
+                print(
+                    f"round {round_}, {name}: "
+                    + ", ".join(f"{s:.2f}" for s in seconds)
+                    + f" s/epoch; psnr {psnr:.2f} dB",
+                    flush=True,
+                )
+
+    seed_epoch = statistics.median(results["seed recipe"][1])
+    print(
+        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"{args.rounds} alternating runs of {args.epochs} epochs each"
+    )
+    print(
+        "| recipe | first epoch (s) | later epochs, median (s) | ratio | "
+        f"test PSNR after {args.epochs} epochs (dB) |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for name, (first, rest, psnr) in results.items():
+        epoch = statistics.median(rest)
+        print(
+            f"| {name} | {statistics.median(first):.2f} | {epoch:.2f} | "
+            f"{epoch / seed_epoch:.2f} | {psnr:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
