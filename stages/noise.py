@@ -1,6 +1,13 @@
-"""Synthetic noise that the denoiser learns to remove."""
+"""Synthetic noise that the denoiser learns to remove, one function per noise model.
+
+Every function takes clean float32 images in [0, 1] and a seeded generator, and returns noisy
+float32 images in [0, 1] of the same shape: the same seed always gives the same noise.
+`add_noise` picks the one that params.yaml's `noise` names.
+"""
 
 import numpy as np
+
+NOISE_MODELS = ["gaussian", "poisson", "salt_pepper", "low_light"]
 
 
 def add_gaussian_noise(
@@ -14,3 +21,61 @@ def add_gaussian_noise(
     noise = rng.standard_normal(clean.shape, dtype=np.float32)
     noisy = clean + np.float32(noise_factor) * noise
     return np.clip(noisy, 0.0, 1.0, out=noisy)
+
+
+def add_poisson_noise(clean: np.ndarray, photons: float, rng: np.random.Generator) -> np.ndarray:
+    """Photon shot noise: each pixel counts Poisson(photons * clean) photons, scaled back.
+
+    `photons` is the expected count at intensity 1. The noise grows with the signal (its
+    variance is clean / photons), unlike Gaussian noise, and black stays exactly black.
+    """
+    counts = rng.poisson(clean.astype(np.float64) * photons)
+    return np.clip(counts / photons, 0.0, 1.0).astype(np.float32)
+
+
+def add_salt_pepper_noise(clean: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Impulse noise: a `rate` fraction of pixels, at random, become 0 (pepper) or 1 (salt).
+
+    The other pixels are untouched, which is why a median filter does well on this noise.
+    """
+    draw = rng.random(clean.shape, dtype=np.float32)
+    noisy = clean.copy()
+    noisy[draw < rate / 2] = 0.0
+    noisy[(draw >= rate / 2) & (draw < rate)] = 1.0
+    return noisy
+
+
+def simulate_low_light(
+    clean: np.ndarray,
+    brightness: float,
+    photons: float,
+    read_noise: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A dark exposure of the clean scene: less light, then a sensor's Poisson-Gaussian noise.
+
+    The scene is darkened to `brightness` times its intensity, the sensor counts photons
+    (Poisson, `photons` expected at full scale) and adds Gaussian read noise of std
+    `read_noise`. The result is dark and noisy; trained against the clean image, a model learns
+    to brighten and denoise in one pass.
+    """
+    counts = rng.poisson(clean.astype(np.float64) * brightness * photons)
+    read = rng.standard_normal(clean.shape) * read_noise
+    return np.clip(counts / photons + read, 0.0, 1.0).astype(np.float32)
+
+
+def add_noise(clean: np.ndarray, params: dict, rng: np.random.Generator) -> np.ndarray:
+    """Apply the noise model that `params['noise']` names, with its settings from params.yaml."""
+    name = params["noise"]
+    if name == "gaussian":
+        return add_gaussian_noise(clean, params["noise_factor"], rng)
+    if name == "poisson":
+        return add_poisson_noise(clean, params["poisson"]["photons"], rng)
+    if name == "salt_pepper":
+        return add_salt_pepper_noise(clean, params["salt_pepper"]["rate"], rng)
+    if name == "low_light":
+        settings = params["low_light"]
+        return simulate_low_light(
+            clean, settings["brightness"], settings["photons"], settings["read_noise"], rng
+        )
+    raise ValueError(f"unknown noise {name!r}; allowed: {', '.join(NOISE_MODELS)}")

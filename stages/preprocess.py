@@ -1,8 +1,9 @@
 """Turn the raw MNIST files into clean/noisy float32 image pairs in data/processed/.
 
 Each split is written as one .npz holding `clean` and `noisy` (N x 28 x 28 x 1 float32 in
-[0, 1]) and `labels` (N uint8). The noise is drawn from a generator seeded by `seed`, with
-separate streams for train and test, so the same params always give the same bytes.
+[0, 1]) and `labels` (N uint8). The noise (params.yaml's `noise`, with its settings) is drawn
+from a generator seeded by `seed`, with separate streams for train and test, so the same params
+always give the same bytes.
 """
 
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 
 from stages.io import write_atomic
 from stages.mnist import FILES, load_split
-from stages.noise import add_gaussian_noise
+from stages.noise import add_noise
 from stages.params import load_params
 
 RAW_DIR = Path("data/raw")
@@ -28,9 +29,15 @@ def write_pairs(path: Path, clean: np.ndarray, noisy: np.ndarray, labels: np.nda
     write_atomic(path, lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, labels=labels))
 
 
+def describe_noise(params: dict) -> str:
+    """`gaussian noise, noise_factor 0.2`, or the chosen model's own settings."""
+    name = params["noise"]
+    settings = {"noise_factor": params["noise_factor"]} if name == "gaussian" else params[name]
+    return f"{name} noise, " + ", ".join(f"{key} {value}" for key, value in settings.items())
+
+
 def main() -> None:
     params = load_params()
-    noise_factor = params["noise_factor"]
     splits = list(FILES)  # train, test
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
     try:  # parse everything before writing anything
@@ -40,10 +47,10 @@ def main() -> None:
     for split, rng in zip(splits, rngs, strict=True):
         images, labels = raw[split]
         clean = scale_to_unit(images)
-        noisy = add_gaussian_noise(clean, noise_factor, rng)
+        noisy = add_noise(clean, params, rng)
         path = PROCESSED_DIR / f"{split}.npz"
         write_pairs(path, clean, noisy, labels)
-        print(f"preprocess: {path}: {len(clean)} images, noise_factor {noise_factor}", flush=True)
+        print(f"preprocess: {path}: {len(clean)} images, {describe_noise(params)}", flush=True)
 
 
 if __name__ == "__main__":

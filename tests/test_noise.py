@@ -1,6 +1,17 @@
 import numpy as np
+import pytest
+import yaml
 
-from stages.noise import add_gaussian_noise
+from stages.noise import (
+    NOISE_MODELS,
+    add_gaussian_noise,
+    add_noise,
+    add_poisson_noise,
+    add_salt_pepper_noise,
+    simulate_low_light,
+)
+
+DEFAULTS = yaml.safe_load(open("params.yaml"))
 
 
 def gray(n: int = 200) -> np.ndarray:
@@ -39,3 +50,51 @@ def test_clipping_biases_dark_pixels_upwards():
 def test_zero_noise_factor_leaves_images_unchanged():
     clean = np.random.default_rng(0).random((10, 28, 28, 1), dtype=np.float32)
     np.testing.assert_array_equal(add_gaussian_noise(clean, 0.0, np.random.default_rng(0)), clean)
+
+
+@pytest.mark.parametrize("noise", NOISE_MODELS)
+def test_every_noise_model_is_seeded_float32_in_the_unit_range_and_changes_the_image(noise):
+    clean = np.random.default_rng(0).random((50, 28, 28, 1), dtype=np.float32)
+    params = {**DEFAULTS, "noise": noise}
+    a = add_noise(clean, params, np.random.default_rng(1))
+    b = add_noise(clean, params, np.random.default_rng(1))
+    c = add_noise(clean, params, np.random.default_rng(2))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c) and not np.array_equal(a, clean)
+    assert a.dtype == np.float32 and a.shape == clean.shape
+    assert a.min() >= 0.0 and a.max() <= 1.0
+
+
+def test_gaussian_choice_is_the_seed_recipe_noise_unchanged():
+    clean = np.random.default_rng(0).random((10, 28, 28, 1), dtype=np.float32)
+    params = {**DEFAULTS, "noise": "gaussian", "noise_factor": 0.3}
+    np.testing.assert_array_equal(
+        add_noise(clean, params, np.random.default_rng(5)),
+        add_gaussian_noise(clean, 0.3, np.random.default_rng(5)),
+    )
+
+
+def test_poisson_noise_is_unbiased_with_variance_intensity_over_photons():
+    noisy = add_poisson_noise(
+        np.full((200, 28, 28, 1), 0.25, np.float32), 40, np.random.default_rng(0)
+    )
+    assert abs(noisy.mean() - 0.25) < 1e-3
+    assert abs(noisy.var() - 0.25 / 40) < 2e-4
+    black = np.zeros((10, 28, 28, 1), np.float32)
+    np.testing.assert_array_equal(add_poisson_noise(black, 40, np.random.default_rng(0)), black)
+
+
+def test_salt_and_pepper_replace_the_given_fraction_half_by_black_half_by_white():
+    gray_images = gray(500)
+    noisy = add_salt_pepper_noise(gray_images, 0.2, np.random.default_rng(0))
+    assert abs((noisy == 0.0).mean() - 0.1) < 2e-3
+    assert abs((noisy == 1.0).mean() - 0.1) < 2e-3
+    assert ((noisy == 0.5) | (noisy == 0.0) | (noisy == 1.0)).all()
+
+
+def test_low_light_darkens_by_the_brightness_factor_and_adds_sensor_noise():
+    clean = np.full((200, 28, 28, 1), 0.8, np.float32)
+    noisy = simulate_low_light(clean, 0.25, 200, 0.01, np.random.default_rng(0))
+    assert abs(noisy.mean() - 0.2) < 1e-3  # 0.8 * 0.25
+    # shot noise (0.2 / 200) plus read noise (0.01^2)
+    assert abs(noisy.var() - (0.2 / 200 + 0.01**2)) < 1e-4
