@@ -1,0 +1,150 @@
+"""Denoise your own images with a trained model.
+
+    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize]
+    python -m stages.denoise INPUT... -o OUTDIR
+
+INPUT is a PNG or JPEG file, or a folder of them (not searched recursively). Each image is read
+as grayscale in [0, 1], denoised, and written to OUTDIR as a PNG with the same name (photo.jpg ->
+OUTDIR/photo.png). The convolutional models take any size. The dense model knows only 28x28
+images: others are refused unless --resize is given, which resizes them to 28x28 (the output is
+then 28x28 too). A file that cannot be read or written is reported on one line and skipped; the
+exit status is then 1. Inputs are never overwritten.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import stages.models  # noqa: F401 (registers the custom layers a saved U-Net uses)
+from stages.io import write_atomic
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def find_images(inputs: list[Path]) -> list[Path]:
+    """The files named, plus the PNG/JPEG files directly inside each folder named, in order."""
+    found = []
+    for path in inputs:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def read_grayscale(path: Path) -> np.ndarray:
+    """A PNG or JPEG file as a (height, width, 1) float32 image in [0, 1].
+
+    Raises ValueError with a short reason if the file is empty or not a PNG/JPEG image.
+    """
+    data = path.read_bytes()
+    if not data:
+        raise ValueError("empty file")
+    if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
+        raise ValueError("not a PNG or JPEG image")
+    try:
+        image = tf.io.decode_image(data, channels=1, dtype=tf.float32, expand_animations=False)
+    except tf.errors.InvalidArgumentError as e:  # truncated or corrupt
+        reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]", "", e.message).strip()
+        raise ValueError(f"cannot decode it: {reason}") from None
+    return image.numpy()
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write a (height, width, 1) image in [0, 1] as an 8-bit grayscale PNG, atomically."""
+    png = tf.io.encode_png(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).numpy()
+    write_atomic(path, lambda tmp: tmp.write_bytes(png))
+
+
+def fit_to_model(image: np.ndarray, model_size: tuple, resize: bool) -> np.ndarray:
+    """The image at a size the model takes: unchanged, or resized to it if --resize was given."""
+    height, width = model_size
+    if height is None or image.shape[:2] == (height, width):
+        return image
+    if not resize:
+        raise ValueError(
+            f"{image.shape[0]}x{image.shape[1]} image, but the model takes only "
+            f"{height}x{width}; pass --resize to resize it (the output will be {height}x{width})"
+        )
+    return tf.image.resize(image, (height, width), antialias=True).numpy()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="denoise", description="Denoise PNG/JPEG images with a trained model."
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or folder")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="folder for the results")
+    parser.add_argument("--model", default=Path("models/model.keras"), type=Path)
+    parser.add_argument("--resize", action="store_true", help="resize to the model's size")
+    parser.add_argument("--batch-size", default=64, type=int, help="images per model call")
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be an integer >= 1, got {args.batch_size}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.model.is_file():
+        raise SystemExit(f"error: no model at {args.model}: train one with `dvc repro`")
+    model = keras.models.load_model(args.model)
+    model_size = tuple(model.input_shape[1:3])  # (None, None) for the convolutional models
+
+    failures = 0
+
+    def fail(path: Path, reason: str) -> None:
+        nonlocal failures
+        failures += 1
+        print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
+
+    # Read everything first, so that the model sees full batches of same-sized images.
+    images, targets, seen = {}, {}, set()
+    inputs = find_images(args.inputs)
+    input_files = {p.resolve() for p in inputs if p.is_file()}
+    for path in inputs:
+        target = args.output / (path.stem + ".png")
+        if target.resolve() in input_files:
+            fail(path, f"would overwrite the input {target}; choose another --output")
+        elif target in seen:
+            fail(path, f"{target} is already the output of another input of the same name")
+        else:
+            try:
+                images[path] = fit_to_model(read_grayscale(path), model_size, args.resize)
+                targets[path] = target
+                seen.add(target)
+            except (OSError, ValueError) as e:
+                fail(path, str(e.strerror if isinstance(e, OSError) else e))
+
+    by_size = {}
+    for path, image in images.items():
+        by_size.setdefault(image.shape, []).append(path)
+    written = 0
+    progress = keras.utils.Progbar(len(images), unit_name="image") if sys.stdout.isatty() else None
+    for paths in by_size.values():
+        for start in range(0, len(paths), args.batch_size):
+            batch = paths[start : start + args.batch_size]
+            denoised = model.predict(np.stack([images[p] for p in batch]), verbose=0)
+            for path, image in zip(batch, denoised, strict=True):
+                try:
+                    write_png(targets[path], image)
+                except OSError as e:
+                    fail(path, f"cannot write {targets[path]}: {e.strerror}")
+                    continue
+                written += 1
+                if progress is None:
+                    print(f"denoise: {path} -> {targets[path]}", flush=True)
+            if progress is not None:
+                progress.add(len(batch))
+
+    print(f"denoise: {written} of {len(inputs)} image(s) written to {args.output}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The `denoise` command, run as users run it, on image files these tests write themselves.
+
+An untrained U-Net is exactly the identity (its last layer starts at zero), so its output must
+equal its input pixel for pixel: that checks reading, batching, cropping and writing end to end.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from stages.models import build_dense_autoencoder, build_unet
+
+DENOISE = [sys.executable, "-m", "stages.denoise"]
+
+
+def run(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([*DENOISE, *map(str, args)], capture_output=True, text=True)
+
+
+def write_image(path: Path, height: int, width: int, seed: int, channels: int = 1) -> np.ndarray:
+    """Write a random PNG or JPEG (by suffix); return the grayscale uint8 pixels a reader sees."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), np.uint8)
+    encode = tf.io.encode_png if path.suffix == ".png" else tf.io.encode_jpeg
+    path.write_bytes(encode(pixels).numpy())
+    return tf.io.decode_image(path.read_bytes(), channels=1).numpy()
+
+
+def errors(result: subprocess.CompletedProcess) -> list[str]:
+    """The command's own error lines (TensorFlow and libjpeg also write to stderr)."""
+    return [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+
+
+def read_png(path: Path) -> np.ndarray:
+    assert path.read_bytes().startswith(b"\x89PNG")
+    return tf.io.decode_png(path.read_bytes()).numpy()
+
+
+@pytest.fixture(scope="module")
+def unet_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "unet.keras"
+    build_unet(depth=2, filters=4).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dense_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "dense.keras"
+    build_dense_autoencoder([16]).save(path)
+    return path
+
+
+def test_png_and_jpeg_of_odd_sizes_and_a_folder_come_out_as_pngs_of_the_same_names(
+    tmp_path, unet_path
+):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    expected = {
+        "odd.png": write_image(tmp_path / "odd.png", 33, 17, seed=0),
+        "colour.jpg": write_image(photos / "colour.jpg", 40, 29, seed=1, channels=3),
+        "small.png": write_image(photos / "small.png", 5, 7, seed=2),
+        "same_size.png": write_image(photos / "same_size.png", 33, 17, seed=3),
+    }
+    (photos / "notes.txt").write_text("not an image, and not picked up from a folder")
+
+    result = run(tmp_path / "odd.png", photos, "-o", tmp_path / "out", "--model", unet_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "4 of 4 image(s) written" in result.stdout
+    for name, pixels in expected.items():
+        out = read_png(tmp_path / "out" / (Path(name).stem + ".png"))
+        np.testing.assert_array_equal(out, pixels)  # identity model: same pixels, same size
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        Path(n).stem + ".png" for n in expected
+    )
+
+
+def test_bad_files_are_reported_one_line_each_and_the_rest_still_done(tmp_path, unet_path):
+    good = write_image(tmp_path / "good.png", 28, 28, seed=0)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    (tmp_path / "truncated.jpg").write_bytes(
+        tf.io.encode_jpeg(np.zeros((9, 9, 1), np.uint8)).numpy()[:20]
+    )
+
+    result = run(
+        *(
+            tmp_path / n
+            for n in ("empty.png", "good.png", "text.png", "truncated.jpg", "missing.png")
+        ),
+        "-o",
+        tmp_path / "out",
+        "--model",
+        unet_path,
+    )
+
+    assert result.returncode == 1
+    lines = errors(result)
+    assert len(lines) == 4, result.stderr
+    assert lines[0] == f"error: {tmp_path / 'empty.png'}: empty file"
+    assert lines[1] == f"error: {tmp_path / 'text.png'}: not a PNG or JPEG image"
+    assert lines[2] == (
+        f"error: {tmp_path / 'truncated.jpg'}: cannot decode it: "
+        "jpeg::Uncompress failed. Invalid JPEG data or crop window."
+    )
+    assert lines[3] == f"error: {tmp_path / 'missing.png'}: No such file or directory"
+    np.testing.assert_array_equal(read_png(tmp_path / "out/good.png"), good)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png"]
+
+
+def test_inputs_are_never_overwritten(tmp_path, unet_path):
+    write_image(tmp_path / "digit.png", 28, 28, seed=0)
+    before = (tmp_path / "digit.png").read_bytes()
+
+    result = run(tmp_path / "digit.png", "-o", tmp_path, "--model", unet_path)
+
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'digit.png'}: would overwrite the input {tmp_path / 'digit.png'}; "
+        "choose another --output"
+    ]
+    assert (tmp_path / "digit.png").read_bytes() == before
+
+
+def test_the_dense_model_refuses_other_sizes_unless_asked_to_resize(tmp_path, dense_path):
+    write_image(tmp_path / "mnist.png", 28, 28, seed=0)
+    write_image(tmp_path / "big.png", 56, 40, seed=1)
+
+    refused = run(
+        tmp_path / "mnist.png", tmp_path / "big.png", "-o", tmp_path / "a", "--model", dense_path
+    )
+    resized = run(tmp_path / "big.png", "-o", tmp_path / "b", "--model", dense_path, "--resize")
+
+    assert refused.returncode == 1
+    assert errors(refused) == [
+        f"error: {tmp_path / 'big.png'}: 56x40 image, but the model takes only 28x28; "
+        "pass --resize to resize it (the output will be 28x28)"
+    ]
+    assert read_png(tmp_path / "a/mnist.png").shape == (28, 28, 1)
+    assert resized.returncode == 0, resized.stderr
+    assert read_png(tmp_path / "b/big.png").shape == (28, 28, 1)
+
+
+def test_a_missing_model_is_one_line_and_writes_nothing(tmp_path):
+    write_image(tmp_path / "digit.png", 28, 28, seed=0)
+    result = run(tmp_path / "digit.png", "-o", tmp_path / "out", "--model", tmp_path / "none.keras")
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: no model at {tmp_path / 'none.keras'}: train one with `dvc repro`"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_installed_console_script_runs(tmp_path, unet_path):
+    """`pip install -r requirements.txt` installs the project, and with it the `denoise` command."""
+    script = Path(sys.executable).parent / "denoise"
+    pixels = write_image(tmp_path / "digit.png", 30, 30, seed=0)
+    result = subprocess.run(
+        [script, tmp_path / "digit.png", "-o", tmp_path / "out", "--model", unet_path],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"denoise: {tmp_path / 'digit.png'} -> {tmp_path / 'out/digit.png'}" in result.stdout
+    np.testing.assert_array_equal(read_png(tmp_path / "out/digit.png"), pixels)
