@@ -1,19 +1,23 @@
-"""Print the noise-sweep table of the README from the experiments DVC knows.
+"""Print the noise tables of the README from the experiments DVC knows.
 
     dvc exp run --queue -S 'noise_factor=0.1,0.2,0.3,0.4,0.5' -S 'model=dense,unet'
+    dvc exp run --queue -S 'noise=poisson,salt_pepper,low_light' -S 'model=dense,unet'
     dvc queue start -j 1        # then wait: `dvc queue status` shows progress
     python benchmarks/sweep_table.py [OPTIONS OF dvc exp show]
 
 Reads `dvc exp show --csv` (by default the experiments of HEAD; an experiment belongs to the
 commit it was queued on, so pass `-n 5` for those of the last 5 commits, or `--rev COMMIT`) and
-prints one row per noise level: PSNR and SSIM of the noisy input, of the 3x3 median filter and
-of each model. Where several results share a model and noise level, the newest one counts.
+prints one row per noise (each Gaussian noise level, then each other noise model at its
+params.yaml settings): PSNR and SSIM of the noisy input, of the 3x3 median filter and of each
+model. Where several results share a model and noise, the newest one counts.
 """
 
 import csv
 import io
 import subprocess
 import sys
+
+from stages.noise import NOISE_MODELS
 
 
 def load_results(options: list[str]) -> list[dict]:
@@ -33,18 +37,29 @@ def load_results(options: list[str]) -> list[dict]:
     ]
 
 
+def noise_of(row: dict) -> tuple[int, float, str]:
+    """A sortable key and label: Gaussian levels first, by noise_factor, then the other models.
+
+    Experiments older than the `noise` param have no value for it; they are all Gaussian.
+    """
+    name = row.get("noise") or "gaussian"
+    if name == "gaussian":
+        return (0, float(row["noise_factor"]), f"gaussian {row['noise_factor']}")
+    return (NOISE_MODELS.index(name), 0.0, name)
+
+
 def main() -> None:
     rows = sorted(load_results(sys.argv[1:]), key=lambda row: row.get("Created") or "")
-    by_level: dict[float, dict] = {}
+    by_level: dict[tuple, dict] = {}
     for row in rows:  # oldest first, so the newest of duplicates wins
-        level = by_level.setdefault(float(row["noise_factor"]), {})
+        level = by_level.setdefault(noise_of(row), {})
         level["noisy"] = (row["psnr_noisy"], row["ssim_noisy"])
         level["median 3x3"] = (row["psnr_median3"], row["ssim_median3"])
         level[row["model"]] = (row["psnr"], row["ssim"])
     columns = ["noisy", "median 3x3"] + sorted({row["model"] for row in rows})
-    print("| noise_factor | " + " | ".join(columns) + " |")
-    print("|---:|" + "---:|" * len(columns))
-    for noise, results in sorted(by_level.items()):
+    print("| noise | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * len(columns))
+    for (_, _, noise), results in sorted(by_level.items()):
         cells = [
             f"{float(results[c][0]):.2f} / {float(results[c][1]):.3f}" if c in results else "-"
             for c in columns

@@ -91,7 +91,7 @@ def main() -> None:
     seed_epoch = statistics.median(results["seed recipe"][1])
     print(
         f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"{args.rounds} alternating runs of {args.epochs} epochs each"
+        f"{args.rounds} alternating run(s) of {args.epochs} epochs each"
     )
     print(
         "| recipe | first epoch (s) | later epochs, median (s) | ratio | "

@@ -95,6 +95,20 @@ def test_each_convolutional_model_trains_and_evaluates_through_exp_run(repo, mod
     assert metrics(repo)["psnr"] > 5
 
 
+@pytest.mark.parametrize("noise", ["poisson", "salt_pepper", "low_light"])
+def test_each_noise_model_runs_through_exp_run(repo, noise):
+    baseline = metrics(repo)
+    out = run(repo, "dvc", "exp", "run", "-S", f"noise={noise}")
+    assert "Stage 'fetch' didn't change, skipping" in out
+    assert f"{noise} noise" in out and "Running stage 'train'" in out
+    scores = metrics(repo)
+    assert set(scores) == METRIC_KEYS
+    assert scores["psnr_noisy"] != baseline["psnr_noisy"]
+    assert scores["psnr"] > 5
+    if noise == "low_light":  # a dark input is far from the normally lit target
+        assert scores["psnr_noisy"] < baseline["psnr_noisy"] - 3
+
+
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
     repo = make_pipeline_repo(tmp_path / "repo", tiny_mnist[1], mirror_url, noise_factor=-0.3)
     out = run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url), check=False)
