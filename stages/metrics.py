@@ -25,8 +25,8 @@ def ssim_per_image(clean: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     """SSIM of each image against its clean version: TensorFlow's implementation with the
     standard settings (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03), data range 1.
 
-    Images are shaped (N, height, width, channels). TensorFlow is imported only here, so that
-    the PSNR above stays usable without it.
+    Images are shaped (N, height, width, channels). TensorFlow is imported only when SSIM is
+    first needed, so that the PSNR above stays usable without it.
     """
     if clean.shape != estimate.shape:
         raise ValueError(f"shape mismatch: clean {clean.shape} vs estimate {estimate.shape}")

@@ -13,7 +13,6 @@ from typing import Any
 import yaml
 
 from stages.mnist import FILES
-from stages.noise import NOISE_MODELS
 
 PARAMS_FILE = "params.yaml"
 MNIST_FILES = [name for split in FILES.values() for name in split]
@@ -59,15 +58,17 @@ def _sha256_per_file(value: Any) -> bool:
 
 
 MODELS = ["dense", "dncnn", "unet"]
+NOISE_MODELS = ["gaussian", "poisson", "salt_pepper", "low_light"]
+MAX_PHOTONS = 1_000_000  # far past where shot noise matters, and well inside what numpy can draw
 
 SCHEMA: dict[str, Rule] = {
     "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
     "noise": _one_of(*NOISE_MODELS),
     "noise_factor": _number_in(0),
-    "poisson.photons": _number_in(0, low_open=True),
+    "poisson.photons": _number_in(0, MAX_PHOTONS, low_open=True),
     "salt_pepper.rate": _number_in(0, 1),
     "low_light.brightness": _number_in(0, 1, low_open=True),
-    "low_light.photons": _number_in(0, low_open=True),
+    "low_light.photons": _number_in(0, MAX_PHOTONS, low_open=True),
     "low_light.read_noise": _number_in(0),
     "model": _one_of(*MODELS),
     "mnist.sha256": (

@@ -1,17 +1,19 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
 
 from stages.noise import (
-    NOISE_MODELS,
     add_gaussian_noise,
     add_noise,
     add_poisson_noise,
     add_salt_pepper_noise,
     simulate_low_light,
 )
+from stages.params import NOISE_MODELS
 
-DEFAULTS = yaml.safe_load(open("params.yaml"))
+DEFAULTS = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
 
 
 def gray(n: int = 200) -> np.ndarray:
