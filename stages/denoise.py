@@ -1,6 +1,6 @@
 """Denoise your own images with a trained model.
 
-    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize]
+    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize] [--batch-size 64]
     python -m stages.denoise INPUT... -o OUTDIR
 
 INPUT is a PNG or JPEG file, or a folder of them (not searched recursively). Each image is read
@@ -8,7 +8,8 @@ as grayscale in [0, 1], denoised, and written to OUTDIR as a PNG with the same n
 OUTDIR/photo.png). The convolutional models take any size. The dense model knows only 28x28
 images: others are refused unless --resize is given, which resizes them to 28x28 (the output is
 then 28x28 too). A file that cannot be read or written is reported on one line and skipped; the
-exit status is then 1. Inputs are never overwritten.
+exit status is then 1, as it is when a folder holds no image. Inputs are never overwritten.
+--batch-size sets how many same-sized images go through the model at once.
 """
 
 import argparse
@@ -26,15 +27,15 @@ from stages.io import write_atomic
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
-def find_images(inputs: list[Path]) -> list[Path]:
-    """The files named, plus the PNG/JPEG files directly inside each folder named, in order."""
-    found = []
-    for path in inputs:
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            found.append(path)
-    return found
+def images_in(folder: Path) -> list[Path]:
+    """The PNG/JPEG files directly inside a folder, by name; hidden files are left out."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() in IMAGE_SUFFIXES
+        and path.is_file()
+        and not path.name.startswith(".")
+    )
 
 
 def read_grayscale(path: Path) -> np.ndarray:
@@ -61,7 +62,9 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, lambda tmp: tmp.write_bytes(png))
 
 
-def fit_to_model(image: np.ndarray, model_size: tuple, resize: bool) -> np.ndarray:
+def fit_to_model(
+    image: np.ndarray, model_size: tuple[int | None, int | None], resize: bool
+) -> np.ndarray:
     """The image at a size the model takes: unchanged, or resized to it if --resize was given."""
     height, width = model_size
     if height is None or image.shape[:2] == (height, width):
@@ -75,6 +78,7 @@ def fit_to_model(image: np.ndarray, model_size: tuple, resize: bool) -> np.ndarr
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; usage mistakes end here with argparse's one-line message (exit 2)."""
     parser = argparse.ArgumentParser(
         prog="denoise", description="Denoise PNG/JPEG images with a trained model."
     )
@@ -89,11 +93,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def load_denoiser(path: Path) -> keras.Model:
+    """The trained model, or a one-line exit if there is none or it is not a Keras model."""
+    if not path.is_file():
+        raise SystemExit(f"error: no model at {path}: train one with `dvc repro`")
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # a zip that is not a model, a model of an unknown class, ...
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SystemExit(f"error: {path}: not a Keras model file ({reason})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Denoise every image named; return the exit status (1 if any input failed)."""
     args = parse_args(argv)
-    if not args.model.is_file():
-        raise SystemExit(f"error: no model at {args.model}: train one with `dvc repro`")
-    model = keras.models.load_model(args.model)
+    model = load_denoiser(args.model)
     model_size = tuple(model.input_shape[1:3])  # (None, None) for the convolutional models
 
     failures = 0
@@ -104,8 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
 
     # Read everything first, so that the model sees full batches of same-sized images.
+    inputs = []
+    for path in args.inputs:
+        if not path.is_dir():
+            inputs.append(path)
+        elif found := images_in(path):
+            inputs += found
+        else:
+            fail(path, "no PNG or JPEG files in this folder")
     images, targets, seen = {}, {}, set()
-    inputs = find_images(args.inputs)
     input_files = {p.resolve() for p in inputs if p.is_file()}
     for path in inputs:
         target = args.output / (path.stem + ".png")

@@ -166,3 +166,48 @@ def test_the_installed_console_script_runs(tmp_path, unet_path):
     assert result.returncode == 0, result.stderr
     assert f"denoise: {tmp_path / 'digit.png'} -> {tmp_path / 'out/digit.png'}" in result.stdout
     np.testing.assert_array_equal(read_png(tmp_path / "out/digit.png"), pixels)
+
+
+def test_batches_split_across_model_calls_give_every_image_its_own_result(tmp_path, unet_path):
+    pixels = [write_image(tmp_path / f"{i}.png", 20, 24, seed=i) for i in range(3)]
+    result = run(tmp_path, "-o", tmp_path / "out", "--model", unet_path, "--batch-size", "2")
+    assert result.returncode == 0, result.stderr
+    for i, expected in enumerate(pixels):  # batches of 2 and 1
+        np.testing.assert_array_equal(read_png(tmp_path / f"out/{i}.png"), expected)
+
+
+def test_two_inputs_with_the_same_output_name_do_not_overwrite_each_other(tmp_path, unet_path):
+    first = write_image(tmp_path / "a.png", 10, 10, seed=0)
+    write_image(tmp_path / "a.jpg", 10, 10, seed=1)
+    result = run(
+        tmp_path / "a.png", tmp_path / "a.jpg", "-o", tmp_path / "out", "--model", unet_path
+    )
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'a.jpg'}: {tmp_path / 'out/a.png'} is already the output of "
+        "another input of the same name"
+    ]
+    np.testing.assert_array_equal(read_png(tmp_path / "out/a.png"), first)
+
+
+def test_an_empty_folder_and_a_bad_batch_size_are_errors(tmp_path, unet_path):
+    (tmp_path / "empty").mkdir()
+    empty = run(tmp_path / "empty", "-o", tmp_path / "out", "--model", unet_path)
+    assert empty.returncode == 1
+    assert errors(empty) == [f"error: {tmp_path / 'empty'}: no PNG or JPEG files in this folder"]
+    zero = run(tmp_path / "empty", "-o", tmp_path / "out", "--batch-size", "0")
+    assert zero.returncode == 2
+    assert "--batch-size must be an integer >= 1, got 0" in zero.stderr
+
+
+def test_a_file_that_is_not_a_model_is_one_line(tmp_path):
+    write_image(tmp_path / "digit.png", 28, 28, seed=0)
+    (tmp_path / "model.keras").write_text("not a model")
+    result = run(
+        tmp_path / "digit.png", "-o", tmp_path / "out", "--model", tmp_path / "model.keras"
+    )
+    assert result.returncode == 1
+    [line] = errors(result)
+    assert line.startswith(f"error: {tmp_path / 'model.keras'}: not a Keras model file (")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
