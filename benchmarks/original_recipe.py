@@ -1,6 +1,6 @@
-"""The seed notebook's training recipe, as it was: the yardstick for benchmarks/train_speed.py.
+"""The original training recipe, as it was: the yardstick for benchmarks/train_speed.py.
 
-    python benchmarks/seed_recipe.py EPOCHS
+    python benchmarks/original_recipe.py EPOCHS
 
 Keras `model.fit` on flattened numpy arrays, the 784-500-300-100-300-500-784 dense autoencoder,
 Adam at its defaults, MSE, batch 200, all 60,000 training images, validating on the 10,000 test

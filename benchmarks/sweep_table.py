@@ -17,7 +17,7 @@ import io
 import subprocess
 import sys
 
-from stages.noise import NOISE_MODELS
+from stages.params import NOISE_MODELS
 
 
 def load_results(options: list[str]) -> list[dict]:
@@ -38,14 +38,20 @@ def load_results(options: list[str]) -> list[dict]:
 
 
 def noise_of(row: dict) -> tuple[int, float, str]:
-    """A sortable key and label: Gaussian levels first, by noise_factor, then the other models.
+    """A sortable key and label: Gaussian levels first, by noise_factor, then the other models,
+    each with its settings (so runs at different settings get rows of their own).
 
     Experiments older than the `noise` param have no value for it; they are all Gaussian.
     """
     name = row.get("noise") or "gaussian"
     if name == "gaussian":
         return (0, float(row["noise_factor"]), f"gaussian {row['noise_factor']}")
-    return (NOISE_MODELS.index(name), 0.0, name)
+    settings = ", ".join(
+        f"{key.split('.', 1)[1]} {value}"
+        for key, value in row.items()
+        if key.startswith(name + ".")
+    )
+    return (NOISE_MODELS.index(name), 0.0, f"{name} ({settings})")
 
 
 def main() -> None:

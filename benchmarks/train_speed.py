@@ -1,13 +1,14 @@
-"""Seconds per epoch of the train stage against the seed's recipe, on the same data and machine.
+"""Seconds per epoch of the train stage against the original recipe, on the same data and machine.
 
     python benchmarks/train_speed.py [--epochs 5] [--rounds 2]
 
-Needs data/processed/ (run `dvc repro preprocess` first). Alternates the two, `rounds` times,
-each a fresh process training `epochs` epochs: the seed recipe (benchmarks/seed_recipe.py) and
-the train stage (`python -m stages.train`, default params but `dense.epochs`, in a scratch copy of
-the workspace). The first epoch holds tracing and compilation, so it is reported apart; the
-per-epoch figure is the median of the others. PSNR is on the 10,000 test images after the last
-epoch (evaluate's figure for the stage). Prints a Markdown table for the README.
+Needs data/processed/ (run `dvc repro preprocess` first). Alternates the two, `rounds` times, each
+a fresh process training `epochs` epochs: the original recipe (benchmarks/original_recipe.py) and
+the train stage (`python -m stages.train` with the workspace's params.yaml, but the dense model
+trained for `--epochs` epochs, in a scratch folder that sees the workspace's processed data). The
+first epoch holds tracing and compilation, so it is reported apart; the per-epoch figure is the
+median of the others. PSNR is on the 10,000 test images after the last epoch (evaluate's figure for
+the stage). Prints a Markdown table for the README.
 """
 
 import argparse
@@ -37,18 +38,19 @@ def run(args: list[str], cwd: Path) -> str:
 
 
 def epoch_seconds(log: str) -> list[float]:
+    """The seconds of each `epoch N/M: S s, ...` line that both recipes print."""
     return [float(seconds) for _, seconds in EPOCH_LINE.findall(log)]
 
 
-def seed_recipe(epochs: int) -> tuple[list[float], float]:
-    log = run([sys.executable, str(REPO / "benchmarks/seed_recipe.py"), str(epochs)], REPO)
+def original_recipe(epochs: int) -> tuple[list[float], float]:
+    log = run([sys.executable, str(REPO / "benchmarks/original_recipe.py"), str(epochs)], REPO)
     return epoch_seconds(log), float(re.search(r"^psnr ([\d.]+)", log, re.MULTILINE)[1])
 
 
 def train_stage(epochs: int, scratch: Path) -> tuple[list[float], float]:
     """Run the real train and evaluate stages in `scratch`, on the workspace's processed data."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["dense"]["epochs"] = epochs
+    params["model"], params["dense"]["epochs"] = "dense", epochs
     (scratch / "params.yaml").write_text(yaml.safe_dump(params))
     log = run([sys.executable, "-m", "stages.train"], scratch)
     run([sys.executable, "-m", "stages.evaluate"], scratch)
@@ -66,15 +68,15 @@ def main() -> None:
     if not (REPO / "data/processed/train.npz").exists():
         raise SystemExit("error: data/processed/ is missing: run `dvc repro preprocess` first")
 
-    results = {"seed recipe": ([], [], None), "train stage": ([], [], None)}
+    results = {"original recipe": ([], [], None), "train stage": ([], [], None)}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         (scratch / "data").mkdir()
         (scratch / "data/processed").symlink_to(REPO / "data/processed")
         for round_ in range(1, args.rounds + 1):
             for name in results:
-                if name == "seed recipe":
-                    seconds, psnr = seed_recipe(args.epochs)
+                if name == "original recipe":
+                    seconds, psnr = original_recipe(args.epochs)
                 else:
                     seconds, psnr = train_stage(args.epochs, scratch)
                 first, rest, _ = results[name]
@@ -88,7 +90,7 @@ def main() -> None:
                     flush=True,
                 )
 
-    seed_epoch = statistics.median(results["seed recipe"][1])
+    original_epoch = statistics.median(results["original recipe"][1])
     print(
         f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         f"{args.rounds} alternating run(s) of {args.epochs} epochs each"
@@ -102,7 +104,7 @@ def main() -> None:
         epoch = statistics.median(rest)
         print(
             f"| {name} | {statistics.median(first):.2f} | {epoch:.2f} | "
-            f"{epoch / seed_epoch:.2f} | {psnr:.2f} |"
+            f"{epoch / original_epoch:.2f} | {psnr:.2f} |"
         )
 
 

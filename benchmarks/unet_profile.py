@@ -11,6 +11,7 @@ same cores is the yardstick for what the CPU can do. Prints Markdown tables for 
 import argparse
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -61,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch-size", type=int, default=64)
     batch = parser.parse_args().batch_size
-    section = yaml.safe_load(open("params.yaml"))["unet"]
+    section = yaml.safe_load(Path("params.yaml").read_text())["unet"]
     model = build_unet(section["depth"], section["filters"])
     probe = keras.Model(
         model.inputs,
@@ -92,8 +93,11 @@ def main() -> None:
 
     model.compile(optimizer="adam", loss="mse", jit_compile=True, steps_per_execution=10)
     data = np.random.default_rng(0).random((batch * 20, 28, 28, 1), dtype=np.float32)
-    fit = lambda: model.fit(data, data, batch_size=batch, epochs=1, verbose=0)  # noqa: E731
-    seconds = seconds_per_call(fit, repeats=3) / 20
+
+    def one_epoch() -> None:
+        model.fit(data, data, batch_size=batch, epochs=1, verbose=0)
+
+    seconds = seconds_per_call(one_epoch, repeats=3) / 20
     print(
         f"\nwhole U-Net training step: {seconds * 1e3:.1f} ms for {batch} images = "
         f"{batch / seconds:.0f} images/s; convolutions alone {total_seconds / seconds:.0%} of it, "
