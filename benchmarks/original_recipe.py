@@ -5,12 +5,11 @@
 Keras `model.fit` on flattened numpy arrays, the 784-500-300-100-300-500-784 dense autoencoder,
 Adam at its defaults, MSE, batch 200, all 60,000 training images, validating on the 10,000 test
 images every epoch. It reads the pipeline's own data/processed/ files, so both recipes see the
-same noisy images. Prints one line per epoch (the train stage's format), then the test PSNR.
+same noisy images. Prints one line per epoch (the train stage's own callback), then the test PSNR.
 """
 
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -19,6 +18,7 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from stages.metrics import psnr_per_image  # noqa: E402
+from stages.train import epoch_log  # noqa: E402
 
 
 def main() -> None:
@@ -41,16 +41,6 @@ def main() -> None:
         ]
     )
     model.compile(optimizer="adam", loss="mse")
-    started = {}
-
-    def end(epoch: int, logs: dict) -> None:
-        seconds = time.perf_counter() - started["at"]
-        print(f"epoch {epoch + 1}/{epochs}: {seconds:.2f} s, loss {logs['loss']:.5f}", flush=True)
-
-    timer = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: started.update(at=time.perf_counter()),
-        on_epoch_end=end,
-    )
     model.fit(
         x_train_noisy,
         x_train,
@@ -58,7 +48,7 @@ def main() -> None:
         batch_size=200,
         shuffle=True,
         validation_data=(x_test_noisy, x_test),
-        callbacks=[timer],
+        callbacks=[epoch_log(epochs)],  # the train stage's own per-epoch line, same timing
         verbose=0,
     )
     denoised = model.predict(x_test_noisy, batch_size=1000, verbose=0)
