@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 import stages.models  # noqa: F401 (registers the custom layers a saved U-Net uses)
-from stages.io import write_atomic
+from stages.io import write_png
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -54,12 +54,6 @@ def read_grayscale(path: Path) -> np.ndarray:
         reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]", "", e.message).strip()
         raise ValueError(f"cannot decode it: {reason}") from None
     return image.numpy()
-
-
-def write_png(path: Path, image: np.ndarray) -> None:
-    """Write a (height, width, 1) image in [0, 1] as an 8-bit grayscale PNG, atomically."""
-    png = tf.io.encode_png(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).numpy()
-    write_atomic(path, lambda tmp: tmp.write_bytes(png))
 
 
 def fit_to_model(

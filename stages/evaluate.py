@@ -9,11 +9,10 @@ of each class (clean, noisy, denoised) and the per-class chart, both DVC plots.
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import stages.models  # noqa: F401 (registers the custom layers the saved model may use)
 from stages.baselines import median_filter_3x3
-from stages.io import write_atomic, write_json_atomic
+from stages.io import write_json_atomic, write_png
 from stages.metrics import psnr_per_image, ssim_per_image
 
 TEST_DATA = "data/processed/test.npz"
@@ -27,18 +26,11 @@ ZOOM = 3  # each MNIST pixel becomes ZOOM x ZOOM in the picture
 def example_grid(
     clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, labels: np.ndarray
 ) -> np.ndarray:
-    """A uint8 picture: rows clean, noisy, denoised; one column per digit 0-9 (its first image)."""
+    """A picture: rows clean, noisy, denoised; one column per digit 0-9 (its first image)."""
     first = [int(np.flatnonzero(labels == digit)[0]) for digit in np.unique(labels)]
     rows = [np.concatenate(list(images[first]), axis=1) for images in (clean, noisy, denoised)]
     grid = np.concatenate(rows, axis=0)
-    grid = grid.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
-    return np.round(np.clip(grid, 0, 1) * 255).astype(np.uint8)
-
-
-def write_png(path: str, image: np.ndarray) -> None:
-    """Write a (height, width, 1) uint8 image as PNG, atomically."""
-    png = tf.io.encode_png(image).numpy()
-    write_atomic(path, lambda tmp: tmp.write_bytes(png))
+    return grid.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
 
 
 def rounded(value: np.floating) -> float:

@@ -6,6 +6,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     """Call write(tmp) on a temporary file beside `path`, then rename it onto `path`.
@@ -30,3 +32,16 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
 def write_json_atomic(path: str | Path, data: dict) -> None:
     """Write `data` as indented JSON, atomically."""
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write a (height, width, 1) image in [0, 1] as an 8-bit grayscale PNG, atomically.
+
+    Values are clipped to [0, 1] and rounded to the nearest of 256 levels. TensorFlow (for its
+    PNG encoder) is imported here, not above, so that fetch and preprocess never load it.
+    """
+    import tensorflow as tf
+
+    pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    png = tf.io.encode_png(pixels).numpy()
+    write_atomic(path, lambda tmp: tmp.write_bytes(png))

@@ -1,8 +1,10 @@
 import json
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
-from stages.io import write_atomic, write_json_atomic
+from stages.io import write_atomic, write_json_atomic, write_png
 
 
 def test_write_json_atomic_writes_the_whole_file(tmp_path):
@@ -28,3 +30,12 @@ def test_the_temporary_file_keeps_the_suffix_that_writers_look_at(tmp_path):
     seen = []
     write_atomic(tmp_path / "model.keras", lambda tmp: seen.append(tmp) or tmp.write_text("x"))
     assert seen[0].suffix == ".keras" and seen[0].parent == tmp_path
+
+
+def test_write_png_clips_and_rounds_to_8_bits(tmp_path):
+    image = np.array([[-0.5, 0.0, 0.2, 0.5], [0.998, 1.0, 1.5, 0.001]], np.float32)[..., None]
+    write_png(tmp_path / "image.png", image)
+    pixels = tf.io.decode_png((tmp_path / "image.png").read_bytes()).numpy()
+    assert pixels.dtype == np.uint8 and pixels.shape == (2, 4, 1)
+    np.testing.assert_array_equal(pixels[..., 0], [[0, 0, 51, 128], [254, 255, 255, 0]])
+    assert [p.name for p in tmp_path.iterdir()] == ["image.png"]
