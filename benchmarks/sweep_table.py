@@ -9,7 +9,8 @@ Reads `dvc exp show --csv` (by default the experiments of HEAD; an experiment be
 commit it was queued on, so pass `-n 5` for those of the last 5 commits, or `--rev COMMIT`) and
 prints one row per noise (each Gaussian noise level, then each other noise model at its
 params.yaml settings): PSNR and SSIM of the noisy input, of the 3x3 median filter and of each
-model. Where several results share a model and noise, the newest one counts.
+model. A model whose runs differ in its own settings (say `unet.batch_size`) gets a column per
+setting, labelled with them. Where several results share a column and noise, the newest counts.
 """
 
 import csv
@@ -54,15 +55,35 @@ def noise_of(row: dict) -> tuple[int, float, str]:
     return (NOISE_MODELS.index(name), 0.0, f"{name} ({settings})")
 
 
+def model_labels(rows: list[dict]) -> list[str]:
+    """Each row's model column: its name, plus the settings of its section that vary by run.
+
+    `unet` where every U-Net ran with the same settings; `unet (batch_size 16)` and
+    `unet (batch_size 64)` where two batch sizes were tried.
+    """
+    varying = {}
+    for model in {row["model"] for row in rows}:
+        runs = [row for row in rows if row["model"] == model]
+        keys = [key for key in runs[0] if key.startswith(model + ".")]
+        varying[model] = [key for key in keys if len({run.get(key) for run in runs}) > 1]
+    labels = []
+    for row in rows:
+        settings = ", ".join(f"{key.split('.', 1)[1]} {row[key]}" for key in varying[row["model"]])
+        labels.append(f"{row['model']} ({settings})" if settings else row["model"])
+    return labels
+
+
 def main() -> None:
     rows = sorted(load_results(sys.argv[1:]), key=lambda row: row.get("Created") or "")
+    labels = model_labels(rows)
     by_level: dict[tuple, dict] = {}
-    for row in rows:  # oldest first, so the newest of duplicates wins
+    # rows run oldest first, so the newest of duplicates wins
+    for row, label in zip(rows, labels, strict=True):
         level = by_level.setdefault(noise_of(row), {})
         level["noisy"] = (row["psnr_noisy"], row["ssim_noisy"])
         level["median 3x3"] = (row["psnr_median3"], row["ssim_median3"])
-        level[row["model"]] = (row["psnr"], row["ssim"])
-    columns = ["noisy", "median 3x3"] + sorted({row["model"] for row in rows})
+        level[label] = (row["psnr"], row["ssim"])
+    columns = ["noisy", "median 3x3"] + sorted(set(labels))
     print("| noise | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for (_, _, noise), results in sorted(by_level.items()):
