@@ -12,6 +12,7 @@ the stage). Prints a Markdown table for the README.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -40,6 +42,21 @@ def run(args: list[str], cwd: Path) -> str:
 def epoch_seconds(log: str) -> list[float]:
     """The seconds of each `epoch N/M: S s, ...` line that both recipes print."""
     return [float(seconds) for _, seconds in EPOCH_LINE.findall(log)]
+
+
+@contextlib.contextmanager
+def scratch_with_processed_data() -> Iterator[Path]:
+    """A temporary folder whose data/processed is the workspace's, for stages to run in.
+
+    Stages run there write their models and metrics there, never over the workspace's own.
+    """
+    if not (REPO / "data/processed/train.npz").exists():
+        raise SystemExit("error: data/processed/ is missing: run `dvc repro preprocess` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        (scratch / "data").mkdir()
+        (scratch / "data/processed").symlink_to(REPO / "data/processed")
+        yield scratch
 
 
 def original_recipe(epochs: int) -> tuple[list[float], float]:
@@ -65,14 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.epochs < 2:
         raise SystemExit(f"error: --epochs must be at least 2, got {args.epochs}")
-    if not (REPO / "data/processed/train.npz").exists():
-        raise SystemExit("error: data/processed/ is missing: run `dvc repro preprocess` first")
 
     results = {"original recipe": ([], [], None), "train stage": ([], [], None)}
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        (scratch / "data").mkdir()
-        (scratch / "data/processed").symlink_to(REPO / "data/processed")
+    with scratch_with_processed_data() as scratch:
         for round_ in range(1, args.rounds + 1):
             for name in results:
                 if name == "original recipe":

@@ -19,11 +19,10 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
-from train_speed import REPO, epoch_seconds, run
+from train_speed import REPO, epoch_seconds, run, scratch_with_processed_data
 
 
 def apply_settings(params: dict, settings: str) -> None:
@@ -60,16 +59,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.epochs < 1:
         raise SystemExit(f"error: --epochs must be at least 1, got {args.epochs}")
-    if not (REPO / "data/processed/train.npz").exists():
-        raise SystemExit("error: data/processed/ is missing: run `dvc repro preprocess` first")
     for settings in args.settings:  # fail on a typo before any training
         apply_settings(yaml.safe_load((REPO / "params.yaml").read_text()), settings)
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        (scratch / "data").mkdir()
-        (scratch / "data/processed").symlink_to(REPO / "data/processed")
+    with scratch_with_processed_data() as scratch:
         for settings in args.settings:
             seconds, metrics = train_and_evaluate(settings, args.epochs, scratch)
             rows.append((settings, seconds, metrics))
