@@ -77,7 +77,7 @@ def main() -> None:
     rows = sorted(load_results(sys.argv[1:]), key=lambda row: row.get("Created") or "")
     labels = model_labels(rows)
     by_level: dict[tuple, dict] = {}
-    # rows run oldest first, so the newest of duplicates wins
+    # rows are oldest first, so the newest of duplicates wins
     for row, label in zip(rows, labels, strict=True):
         level = by_level.setdefault(noise_of(row), {})
         level["noisy"] = (row["psnr_noisy"], row["ssim_noisy"])
