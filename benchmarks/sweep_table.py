@@ -21,6 +21,15 @@ import sys
 from stages.params import NOISE_MODELS
 
 
+def is_number(text: str | None) -> bool:
+    """Whether a `dvc exp show --csv` cell holds a number (DVC shows `!` for an unreadable one)."""
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def load_results(options: list[str]) -> list[dict]:
     """Finished rows of `dvc exp show --csv` that hold every metric the table needs.
 
@@ -30,11 +39,13 @@ def load_results(options: list[str]) -> list[dict]:
     shown = subprocess.run(
         ["dvc", "exp", "show", "--csv", *options], capture_output=True, text=True, check=True
     ).stdout
-    needed = ["model", "noise_factor", "psnr", "ssim", "psnr_noisy", "ssim_noisy", "psnr_median3"]
+    numbers = ["noise_factor", "psnr", "ssim", "psnr_noisy", "ssim_noisy", "psnr_median3"]
     return [
         row
         for row in csv.DictReader(io.StringIO(shown))
-        if row["State"] in ("", "Success") and all(row.get(k) for k in needed)
+        if row["State"] in ("", "Success")
+        and row.get("model")
+        and all(is_number(row.get(key)) for key in numbers)
     ]
 
 
@@ -65,10 +76,13 @@ def model_labels(rows: list[dict]) -> list[str]:
     for model in {row["model"] for row in rows}:
         runs = [row for row in rows if row["model"] == model]
         keys = [key for key in runs[0] if key.startswith(model + ".")]
-        varying[model] = [key for key in keys if len({run.get(key) for run in runs}) > 1]
+        # a setting that older commits did not have yet (empty there) does not count
+        varying[model] = [key for key in keys if len({run[key] for run in runs} - {""}) > 1]
     labels = []
     for row in rows:
-        settings = ", ".join(f"{key.split('.', 1)[1]} {row[key]}" for key in varying[row["model"]])
+        settings = ", ".join(
+            f"{key.split('.', 1)[1]} {row[key]}" for key in varying[row["model"]] if row[key]
+        )
         labels.append(f"{row['model']} ({settings})" if settings else row["model"])
     return labels
 
