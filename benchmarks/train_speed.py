@@ -64,15 +64,21 @@ def original_recipe(epochs: int) -> tuple[list[float], float]:
     return epoch_seconds(log), float(re.search(r"^psnr ([\d.]+)", log, re.MULTILINE)[1])
 
 
-def train_stage(epochs: int, scratch: Path) -> tuple[list[float], float]:
-    """Run the real train and evaluate stages in `scratch`, on the workspace's processed data."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["model"], params["dense"]["epochs"] = "dense", epochs
+def train_and_evaluate_in(scratch: Path, params: dict) -> tuple[list[float], dict]:
+    """Run the real train and evaluate stages in `scratch` with these params: the seconds of
+    each epoch and the test metrics (metrics/psnr.json)."""
     (scratch / "params.yaml").write_text(yaml.safe_dump(params))
     log = run([sys.executable, "-m", "stages.train"], scratch)
     run([sys.executable, "-m", "stages.evaluate"], scratch)
-    psnr = json.loads((scratch / "metrics/psnr.json").read_text())["psnr"]
-    return epoch_seconds(log), psnr
+    return epoch_seconds(log), json.loads((scratch / "metrics/psnr.json").read_text())
+
+
+def train_stage(epochs: int, scratch: Path) -> tuple[list[float], float]:
+    """The dense model of params.yaml trained for `epochs` by the real stages, in `scratch`."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["model"], params["dense"]["epochs"] = "dense", epochs
+    seconds, metrics = train_and_evaluate_in(scratch, params)
+    return seconds, metrics["psnr"]
 
 
 def main() -> None:

@@ -14,15 +14,13 @@ ranks settings at a fraction of a full run's cost. Prints a Markdown table for t
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import sys
 from pathlib import Path
 
 import yaml
-from train_speed import REPO, epoch_seconds, run, scratch_with_processed_data
+from train_speed import REPO, scratch_with_processed_data, train_and_evaluate_in
 
 
 def apply_settings(params: dict, settings: str) -> None:
@@ -46,10 +44,7 @@ def train_and_evaluate(settings: str, epochs: int, scratch: Path) -> tuple[list[
     params["model"] = "unet"
     params["unet"]["epochs"] = epochs
     apply_settings(params, settings)
-    (scratch / "params.yaml").write_text(yaml.safe_dump(params))
-    log = run([sys.executable, "-m", "stages.train"], scratch)
-    run([sys.executable, "-m", "stages.evaluate"], scratch)
-    return epoch_seconds(log), json.loads((scratch / "metrics/psnr.json").read_text())
+    return train_and_evaluate_in(scratch, params)
 
 
 def main() -> None:
