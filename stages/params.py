@@ -85,6 +85,7 @@ SCHEMA: dict[str, Rule] = {
     "dncnn.filters": _int_at_least(1),
     "unet.depth": _int_at_least(1),
     "unet.filters": _int_at_least(1),
+    "unet.batch_norm": (lambda v: isinstance(v, bool), "true or false"),
     **{  # each model's own training budget
         f"{model}.{key}": rule
         for model in MODELS

@@ -37,7 +37,14 @@ def test_build_model_reads_its_section_of_params():
     assert model.get_layer("encoder_0").activation.__name__ == "tanh"
 
 
-@pytest.mark.parametrize("build", [lambda: build_dncnn(4, 8), lambda: build_unet(2, 4)])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_dncnn(4, 8),
+        lambda: build_unet(2, 4),
+        lambda: build_unet(2, 4, batch_norm=True),
+    ],
+)
 def test_conv_models_take_any_size_and_start_as_the_identity(build):
     model = build()
     for height, width in [(28, 28), (30, 27), (9, 64)]:
@@ -47,10 +54,14 @@ def test_conv_models_take_any_size_and_start_as_the_identity(build):
         np.testing.assert_allclose(denoised, noisy, atol=1e-6)  # zero-initialised correction
 
 
-@pytest.mark.parametrize("name", ["dncnn", "unet"])
-def test_conv_models_survive_a_save_and_load(name, tmp_path):
+@pytest.mark.parametrize("name, batch_norm", [("dncnn", False), ("unet", False), ("unet", True)])
+def test_conv_models_survive_a_save_and_load(name, batch_norm, tmp_path):
     model = build_model(
-        {"model": name, "dncnn": {"depth": 3, "filters": 4}, "unet": {"depth": 1, "filters": 4}}
+        {
+            "model": name,
+            "dncnn": {"depth": 3, "filters": 4},
+            "unet": {"depth": 1, "filters": 4, "batch_norm": batch_norm},
+        }
     )
     model.get_layer(index=-2).set_weights(  # a non-trivial correction, to see it come back
         [np.full(w.shape, 0.1, np.float32) for w in model.get_layer(index=-2).get_weights()]
@@ -59,3 +70,11 @@ def test_conv_models_survive_a_save_and_load(name, tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(1).random((1, 13, 17, 1), dtype=np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_unet_batch_normalises_every_convolution_only_when_asked():
+    def norms(model: keras.Model) -> int:
+        return sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+    assert norms(build_unet(2, 4)) == 0
+    assert norms(build_unet(2, 4, batch_norm=True)) == 10  # 2 per block: 2 down, bottom, 2 up

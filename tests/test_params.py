@@ -72,6 +72,7 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         ("dense.epochs", 0, "dense.epochs must be an integer >= 1, got 0"),
         ("unet.learning_rate", 0, "unet.learning_rate must be a number > 0, got 0"),
         ("dncnn.depth", 2, "dncnn.depth must be an integer >= 3, got 2"),
+        ("unet.batch_norm", "yes", "unet.batch_norm must be true or false, got 'yes'"),
         (
             "train.validation_fraction",
             0.9,
