@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     batch = parser.parse_args().batch_size
     section = yaml.safe_load(Path("params.yaml").read_text())["unet"]
-    model = build_unet(section["depth"], section["filters"])
+    model = build_unet(section["depth"], section["filters"], section["batch_norm"])
     probe = keras.Model(
         model.inputs,
         [layer.input for layer in model.layers if isinstance(layer, keras.layers.Conv2D)],
