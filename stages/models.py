@@ -109,8 +109,8 @@ def build_unet(depth: int, filters: int, batch_norm: bool = False) -> keras.Mode
     The encoder halves the image `depth` times, doubling the filters from `filters`; the decoder
     upsamples back, concatenating the encoder's features at each scale so fine strokes survive.
     Like the DnCNN, it predicts a correction added to its input, starting from the identity.
-    Batch normalisation (`batch_norm`) lets it train at twice the learning rate and learn more
-    per epoch, for about 20% more time per epoch on a CPU.
+    With `batch_norm` it trains well at twice the learning rate and learns more per epoch, for a
+    little more time per epoch.
     """
     inputs = keras.Input(shape=(None, None, 1), name="noisy")
     padded = PadToMultiple(2**depth, name="pad")(inputs)

@@ -63,13 +63,15 @@ def test_conv_models_survive_a_save_and_load(name, batch_norm, tmp_path):
             "unet": {"depth": 1, "filters": 4, "batch_norm": batch_norm},
         }
     )
-    model.get_layer(index=-2).set_weights(  # a non-trivial correction, to see it come back
-        [np.full(w.shape, 0.1, np.float32) for w in model.get_layer(index=-2).get_weights()]
-    )
+    rng = np.random.default_rng(0)  # every weight non-trivial (and positive: norms' variances)
+    model.set_weights([rng.uniform(0.05, 0.15, w.shape).astype(np.float32) for w in model.weights])
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(1).random((1, 13, 17, 1), dtype=np.float32)
+    assert np.abs(model.predict(x, verbose=0) - x).max() > 0.01  # no longer the identity
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    for saved, restored in zip(model.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(restored.numpy(), saved.numpy())  # incl. norms' statistics
 
 
 def test_the_unet_batch_normalises_every_convolution_only_when_asked():
