@@ -91,15 +91,19 @@ def conv_block(
     With `batch_norm`, each convolution's output is batch-normalised before the ReLU (the
     normalisation's shift replaces the convolution's bias).
     """
+    activation = None if batch_norm else "relu"
     for part in ("a", "b"):
+        x = layers.Conv2D(
+            filters,
+            3,
+            padding="same",
+            activation=activation,
+            use_bias=not batch_norm,
+            name=f"{name}_{part}",
+        )(x)
         if batch_norm:
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_{part}")(x)
             x = layers.BatchNormalization(name=f"{name}_{part}_norm")(x)
             x = layers.ReLU(name=f"{name}_{part}_relu")(x)
-        else:
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_{part}")(
-                x
-            )
     return x
 
 
