@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 import stages.models  # noqa: F401 (registers the custom layers the saved model may use)
-from stages.evaluate import MODEL_PATH, TEST_DATA
+from stages.evaluate import MODEL_PATH, TEST_DATA, denoise_test_images
 from stages.metrics import psnr_per_image
 
 STROKE_INTERIOR = 0.9  # MNIST strokes are near white inside, grey only at their anti-aliased edges
@@ -37,7 +37,7 @@ def main() -> None:
     with np.load(TEST_DATA) as data:
         clean, noisy = data["clean"], data["noisy"]
     model = keras.models.load_model(args.model)
-    denoised = np.clip(model.predict(noisy, batch_size=1000, verbose=0), 0.0, 1.0)
+    denoised = denoise_test_images(model, noisy)
     squared_error = (denoised.astype(np.float64) - clean) ** 2
 
     kinds = {
