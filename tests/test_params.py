@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from stages.params import check_params, load_params
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, committed_params
 
-DEFAULTS = yaml.safe_load((PROJECT / "params.yaml").read_text())
+DEFAULTS = committed_params()
 
 
 def with_change(key: str, value) -> dict:
@@ -45,8 +45,10 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
 @pytest.mark.parametrize(
     "key, value, message",
     [
-        ("noise_factor", -0.3, "noise_factor must be a number >= 0, got -0.3"),
-        ("noise_factor", "high", "noise_factor must be a number >= 0, got 'high'"),
+        ("noise_factor", -0.3, "noise_factor must be a number in [0, 1], got -0.3"),
+        ("noise_factor", "high", "noise_factor must be a number in [0, 1], got 'high'"),
+        ("noise_factor", 1.0e308, "noise_factor must be a number in [0, 1], got 1e+308"),
+        ("noise_factor", float("nan"), "noise_factor must be a number in [0, 1], got nan"),
         ("seed", 1.5, "seed must be an integer in [0, 2**32), got 1.5"),
         ("seed", True, "seed must be an integer in [0, 2**32), got True"),
         ("model", "cnn", "model must be one of dense, dncnn, unet, got 'cnn'"),
@@ -68,15 +70,32 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
             "low_light.brightness must be a number in (0, 1], got 0",
         ),
         ("low_light.photons", -5, "low_light.photons must be a number in (0, 1000000], got -5"),
-        ("low_light.read_noise", "none", "low_light.read_noise must be a number >= 0, got 'none'"),
-        ("dense.epochs", 0, "dense.epochs must be an integer >= 1, got 0"),
-        ("unet.learning_rate", 0, "unet.learning_rate must be a number > 0, got 0"),
-        ("dncnn.depth", 2, "dncnn.depth must be an integer >= 3, got 2"),
+        (
+            "low_light.read_noise",
+            "none",
+            "low_light.read_noise must be a number in [0, 1], got 'none'",
+        ),
+        ("dense.epochs", 0, "dense.epochs must be an integer in [1, 10000], got 0"),
+        ("unet.learning_rate", 0, "unet.learning_rate must be a number in (0, 1], got 0"),
+        ("dense.learning_rate", 1.5, "dense.learning_rate must be a number in (0, 1], got 1.5"),
+        ("dncnn.depth", 2, "dncnn.depth must be an integer in [3, 64], got 2"),
+        ("unet.depth", 10, "unet.depth must be an integer in [1, 8], got 10"),
+        (
+            "unet.filters",
+            512,
+            "unet.filters * 2**unet.depth (the filters of the U-Net's lowest level) must be "
+            "<= 1024, got 512 * 2**2 = 2048",
+        ),
         ("unet.batch_norm", "yes", "unet.batch_norm must be true or false, got 'yes'"),
         (
             "train.validation_fraction",
             0.9,
             "train.validation_fraction must be a number in (0, 0.5], got 0.9",
+        ),
+        (
+            "train.distribute",
+            "multi_worker",  # Keras 3's fit cannot train under MultiWorkerMirroredStrategy
+            "train.distribute must be one of default, mirrored, got 'multi_worker'",
         ),
         (
             "train.lr_schedule",
@@ -86,7 +105,7 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         (
             "dense.hidden_units",
             [500, 0],
-            "dense.hidden_units must be a non-empty list of integers >= 1",
+            "dense.hidden_units must be a list of 1 to 16 integers in [1, 65536]",
         ),
         (
             "mnist.sha256",
@@ -101,7 +120,8 @@ def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
 
 
 def test_a_missing_key_is_named():
-    with pytest.raises(ValueError, match="unet.batch_size is missing; it must be an integer >= 1"):
+    message = "unet.batch_size is missing; it must be an integer in [1, 4096]"
+    with pytest.raises(ValueError, match=re.escape(message)):
         check_params(with_change("unet.batch_size", ...))
 
 
@@ -114,7 +134,7 @@ def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(with_change("noise_factor", -1)))
     with pytest.raises(
-        SystemExit, match=rf"^error: {path}: noise_factor must be a number >= 0, got -1$"
+        SystemExit, match=rf"^error: {path}: noise_factor must be a number in \[0, 1\], got -1$"
     ):
         load_params(path)
     with pytest.raises(SystemExit, match="No such file"):
@@ -131,5 +151,27 @@ def test_a_stage_with_bad_params_prints_one_line_and_exits_non_zero(tmp_path):
         env={"PYTHONPATH": str(PROJECT)},
     )
     assert result.returncode == 1
-    assert result.stderr == "error: params.yaml: dense.epochs must be an integer >= 1, got 'ten'\n"
+    assert result.stderr == (
+        "error: params.yaml: dense.epochs must be an integer in [1, 10000], got 'ten'\n"
+    )
     assert not (tmp_path / "data").exists()
+
+
+def test_values_are_read_as_dvc_writes_and_reads_them(tmp_path):
+    # `dvc exp run -S dense.learning_rate=0.00001` writes 1e-05, a number in YAML 1.2 (which DVC
+    # speaks) and a string in YAML 1.1; likewise `yes` is a string to DVC, not true.
+    text = yaml.safe_dump(with_change("dense.learning_rate", "LR"), sort_keys=False)
+    (tmp_path / "params.yaml").write_text(text.replace("learning_rate: LR", "learning_rate: 1e-05"))
+    assert load_params(tmp_path / "params.yaml")["dense"]["learning_rate"] == 1e-05
+    text = yaml.safe_dump(with_change("unet.batch_norm", "BN"), sort_keys=False)
+    (tmp_path / "params.yaml").write_text(text.replace("batch_norm: BN", "batch_norm: yes"))
+    with pytest.raises(SystemExit, match="unet.batch_norm must be true or false, got 'yes'"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_a_file_that_is_not_yaml_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text("seed: 1\nseed: 2\n")
+    with pytest.raises(SystemExit) as failure:
+        load_params(tmp_path / "params.yaml")
+    assert str(failure.value).startswith(f"error: {tmp_path / 'params.yaml'}: ")
+    assert "duplicate key" in str(failure.value) and "\n" not in str(failure.value)
