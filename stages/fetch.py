@@ -6,17 +6,18 @@ bytes came from never matters, only that they are the right bytes. All four file
 a temporary folder and moved into place together: a failed fetch leaves no data/raw behind.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import BinaryIO
 
+from stages.io import run_stage, temporary_path
 from stages.params import MNIST_FILES, load_params
 
 RAW_DIR = Path("data/raw")
@@ -60,14 +61,25 @@ def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> tuple[
     digest = hashlib.sha256()
     done = 0
     last_shown = 0.0
-    with stream, dest.open("wb") as out:
-        while chunk := stream.read(CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            if time.monotonic() - last_shown > 0.2:
-                show_progress(name, done, total)
-                last_shown = time.monotonic()
+    out = dest.open("wb")
+    try:
+        with stream:
+            while chunk := stream.read(CHUNK):
+                try:
+                    out.write(chunk)
+                    out.flush()  # so that a write error shows here, not when the file is closed
+                except OSError as e:  # our disk, not the mirror: other mirrors cannot help
+                    raise SystemExit(
+                        f"error: {RAW_DIR}: cannot write {name}: {e.strerror}"
+                    ) from None
+                digest.update(chunk)
+                done += len(chunk)
+                if time.monotonic() - last_shown > 0.2:
+                    show_progress(name, done, total)
+                    last_shown = time.monotonic()
+    finally:
+        with contextlib.suppress(OSError):  # all written and flushed; a failed write fails again
+            out.close()
     actual = digest.hexdigest()
     if actual != expected_sha256:
         raise ValueError(
@@ -108,7 +120,8 @@ def main() -> None:
     params = load_params()
     checksums = params["mnist"]["sha256"]
     RAW_DIR.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(dir=RAW_DIR.parent, prefix=f".{RAW_DIR.name}.tmp-"))
+    tmp_dir = temporary_path(RAW_DIR)
+    tmp_dir.mkdir()  # with the permissions the umask gives
     try:
         print(f"fetch: {len(MNIST_FILES)} MNIST files into {RAW_DIR}/", flush=True)
         for name in MNIST_FILES:
@@ -121,4 +134,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

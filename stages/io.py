@@ -1,31 +1,56 @@
-"""Write outputs atomically: a stage that fails never leaves a half-written file behind."""
+"""Write outputs atomically and notice inputs that change under a running stage.
 
+A stage that fails never leaves a half-written file behind, and never saves a result computed
+from inputs that no longer match the ones DVC will record for it.
+"""
+
+import glob
 import json
 import os
-import tempfile
+import secrets
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+TMP_MARK = ".tmp-"  # in every temporary name; .gitignore and .dvcignore leave such files out
+
+
+def temporary_path(path: Path) -> Path:
+    """A hidden name beside `path` that keeps its suffix (Keras and numpy look at it):
+    m.json -> .m.tmp-1a2b3c4d.json.
+
+    Temporaries that a killed earlier run left for the same output are removed first.
+    """
+    for stale in path.parent.glob(f".{glob.escape(path.stem)}{TMP_MARK}*{path.suffix}"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
+    return path.parent / f".{path.stem}{TMP_MARK}{secrets.token_hex(4)}{path.suffix}"
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     """Call write(tmp) on a temporary file beside `path`, then rename it onto `path`.
 
     The rename is atomic on one filesystem, so readers (and DVC) see either the old file or the
-    complete new one; on any error the temporary file is removed.
+    complete new one; on any error the temporary file is removed. The file is created with the
+    permissions the umask gives, as any other program's output is.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder (so the rename stays on one filesystem), same suffix (Keras and numpy
-    # look at it), hidden name (so a crash leaves nothing that looks like an output).
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.tmp-", suffix=path.suffix)
-    os.close(fd)
+    tmp = temporary_path(path)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        write(Path(tmp))
+        write(tmp)
         os.replace(tmp, path)
+    except OSError as e:  # a full disk, say: name the output, not the temporary
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -35,7 +60,7 @@ def write_json_atomic(path: str | Path, data: dict) -> None:
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write a (height, width, 1) image in [0, 1] as an 8-bit grayscale PNG, atomically.
+    """Write a (height, width, 1 or 3) image in [0, 1] as an 8-bit PNG, atomically.
 
     Values are clipped to [0, 1] and rounded to the nearest of 256 levels. TensorFlow (for its
     PNG encoder) is imported here, not above, so that fetch and preprocess never load it.
@@ -45,3 +70,38 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
     png = tf.io.encode_png(pixels).numpy()
     write_atomic(path, lambda tmp: tmp.write_bytes(png))
+
+
+def fingerprint(*paths: str | Path) -> dict[str, list]:
+    """Size and modification time of every file at or under each path: cheap to take, and it
+    changes whenever a file is rewritten (DVC, editors and `dvc exp run -S` all rewrite)."""
+    prints = {}
+    for path in map(Path, paths):
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        prints[str(path)] = [
+            (str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()
+        ]
+    return prints
+
+
+def check_unchanged(before: dict[str, list]) -> None:
+    """Stop with one line if an input changed since `before` was taken: saving now would record
+    a result under settings or data it was not computed from (another `dvc exp run` started in
+    this workspace rewrites params.yaml, for one)."""
+    changed = [path for path, files in before.items() if fingerprint(path)[path] != files]
+    if changed:
+        raise SystemExit(
+            f"error: {', '.join(changed)} changed while this stage was running, so its result "
+            "would not match them; nothing was saved. Run it again once nothing else is "
+            "changing the workspace (one `dvc exp run` at a time; `dvc queue` runs many)."
+        )
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    """Run a stage's main(): a file that cannot be read or written (a full disk, a missing
+    folder, no permission) ends it with one line naming the file, not a traceback."""
+    try:
+        main()
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        sys.exit(f"error: {where}{e.strerror or e}")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from stages.io import write_atomic
+from stages.io import check_unchanged, fingerprint, run_stage, write_atomic
 from stages.mnist import FILES, load_split
 from stages.noise import add_noise
-from stages.params import load_params
+from stages.params import PARAMS_FILE, load_params
 
 RAW_DIR = Path("data/raw")
 PROCESSED_DIR = Path("data/processed")
@@ -37,6 +37,7 @@ def describe_noise(params: dict) -> str:
 
 
 def main() -> None:
+    inputs = fingerprint(PARAMS_FILE, RAW_DIR)
     params = load_params()
     splits = list(FILES)  # train, test
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
@@ -44,14 +45,18 @@ def main() -> None:
         raw = {split: load_split(RAW_DIR, split) for split in splits}
     except ValueError as e:
         raise SystemExit(f"error: {e}") from None
+    for split, (images, _) in raw.items():
+        if len(images) == 0:
+            raise SystemExit(f"error: {RAW_DIR}: the {split} split holds no images")
     for split, rng in zip(splits, rngs, strict=True):
         images, labels = raw[split]
         clean = scale_to_unit(images)
         noisy = add_noise(clean, params, rng)
         path = PROCESSED_DIR / f"{split}.npz"
+        check_unchanged(inputs)
         write_pairs(path, clean, noisy, labels)
         print(f"preprocess: {path}: {len(clean)} images, {describe_noise(params)}", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -1,18 +1,19 @@
 """fetch.main in a temporary working folder, against local mirrors (no network)."""
 
+import resource
 import shutil
 
 import pytest
 import yaml
 
 from stages import fetch
-from tests.conftest import PROJECT, serve_folder
+from tests.conftest import committed_params, serve_folder
 
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, tiny_mnist):
     """A working folder whose params.yaml expects the tiny MNIST; public mirrors unreachable."""
-    params = yaml.safe_load((PROJECT / "params.yaml").read_text())
+    params = committed_params()
     params["mnist"]["sha256"] = tiny_mnist[1]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
@@ -62,3 +63,18 @@ def test_replaces_an_existing_raw_folder_whole(workdir, tiny_mnist, monkeypatch)
     monkeypatch.setenv("MNIST_MIRROR", str(tiny_mnist[0]))
     fetch.main()
     assert sorted(p.name for p in (workdir / "data/raw").iterdir()) == sorted(tiny_mnist[1])
+
+
+def test_a_full_disk_is_named_as_such_not_blamed_on_the_mirror(workdir, tiny_mnist, monkeypatch):
+    monkeypatch.setenv("MNIST_MIRROR", str(tiny_mnist[0]))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # writes past it fail as on a full disk
+    try:
+        with pytest.raises(SystemExit) as failure:
+            fetch.main()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert str(failure.value) == (
+        "error: data/raw: cannot write train-images-idx3-ubyte.gz: File too large"
+    )
+    assert list((workdir / "data").iterdir()) == []

@@ -1,10 +1,20 @@
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from stages.io import write_atomic, write_json_atomic, write_png
+from stages.io import (
+    check_unchanged,
+    fingerprint,
+    run_stage,
+    write_atomic,
+    write_json_atomic,
+    write_png,
+)
 
 
 def test_write_json_atomic_writes_the_whole_file(tmp_path):
@@ -39,3 +49,71 @@ def test_write_png_clips_and_rounds_to_8_bits(tmp_path):
     assert pixels.dtype == np.uint8 and pixels.shape == (2, 4, 1)
     np.testing.assert_array_equal(pixels[..., 0], [[0, 0, 51, 128], [254, 255, 255, 0]])
     assert [p.name for p in tmp_path.iterdir()] == ["image.png"]
+
+
+def test_outputs_get_the_permissions_the_umask_gives(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_json_atomic(tmp_path / "m.json", {})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_temporary_left_by_a_killed_run_is_removed_by_the_next_write(tmp_path):
+    left = tmp_path / ".model.tmp-0badcafe.keras"  # what a SIGKILL during the save leaves
+    left.write_text("half a model")
+    other = tmp_path / ".other.tmp-0badcafe.keras"  # another output's: not ours to remove
+    other.write_text("x")
+    write_atomic(tmp_path / "model.keras", lambda tmp: tmp.write_text("model"))
+    remaining = sorted(p.name for p in tmp_path.iterdir())
+    assert remaining == [".other.tmp-0badcafe.keras", "model.keras"]
+
+
+def test_git_and_dvc_never_see_temporaries(tmp_path):
+    from tests.conftest import PROJECT
+
+    for ignore in (".gitignore", ".dvcignore"):
+        patterns = (PROJECT / ignore).read_text().splitlines()
+        assert ".*.tmp-*" in patterns, ignore
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text((PROJECT / ".gitignore").read_text())
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models/.model.tmp-0badcafe.keras").write_text("half a model")
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert status == "?? .gitignore\n"
+
+
+def test_a_file_rewritten_during_a_stage_stops_it_with_one_line(tmp_path):
+    params, data = tmp_path / "params.yaml", tmp_path / "data"
+    params.write_text("epochs: 2\n")
+    data.mkdir()
+    (data / "a.npz").write_text("x")
+    before = fingerprint(params, data)
+    check_unchanged(before)  # nothing changed
+    params.write_text("epochs: 3\n")  # what a second `dvc exp run -S` does
+    with pytest.raises(SystemExit, match=f"^error: {params} changed while this stage was running"):
+        check_unchanged(before)
+    (data / "b.npz").write_text("y")
+    with pytest.raises(SystemExit, match=f"error: {params}, {data} changed"):
+        check_unchanged(before)
+
+
+def test_a_file_that_cannot_be_written_ends_a_stage_with_one_line(tmp_path):
+    # A file-size limit makes writes fail as a full disk does (Python ignores SIGXFSZ).
+    script = (
+        "import resource, sys; from stages.io import run_stage, write_json_atomic; "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (10, 10)); "
+        f"run_stage(lambda: write_json_atomic({str(tmp_path / 'm.json')!r}, {{'psnr': 1.0}}))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path / 'm.json'}: File too large\n"
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SystemExit, match="^error: /nonexistent/x.json: No such file"):
+        run_stage(lambda: open("/nonexistent/x.json"))
