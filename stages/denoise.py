@@ -21,8 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import stages.models  # noqa: F401 (registers the custom layers a saved U-Net uses)
 from stages.io import write_png
+from stages.models import load_model
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -87,21 +87,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def load_denoiser(path: Path) -> keras.Model:
-    """The trained model, or a one-line exit if there is none or it is not a Keras model."""
-    if not path.is_file():
-        raise SystemExit(f"error: no model at {path}: train one with `dvc repro`")
-    try:
-        return keras.models.load_model(path)
-    except Exception as e:  # a zip that is not a model, a model of an unknown class, ...
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise SystemExit(f"error: {path}: not a Keras model file ({reason})") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Denoise every image named; return the exit status (1 if any input failed)."""
     args = parse_args(argv)
-    model = load_denoiser(args.model)
+    if args.output.exists() and not args.output.is_dir():
+        raise SystemExit(f"error: {args.output}: not a folder; -o names the folder for the results")
+    model = load_model(args.model)
     model_size = tuple(model.input_shape[1:3])  # (None, None) for the convolutional models
 
     failures = 0

@@ -10,10 +10,10 @@ of each class (clean, noisy, denoised) and the per-class chart, both DVC plots.
 import keras
 import numpy as np
 
-import stages.models  # noqa: F401 (registers the custom layers the saved model may use)
 from stages.baselines import median_filter_3x3
-from stages.io import write_json_atomic, write_png
+from stages.io import check_unchanged, fingerprint, run_stage, write_json_atomic, write_png
 from stages.metrics import psnr_per_image, ssim_per_image
+from stages.models import load_model
 
 TEST_DATA = "data/processed/test.npz"
 MODEL_PATH = "models/model.keras"
@@ -43,11 +43,30 @@ def rounded(value: np.floating) -> float:
     return round(float(value), 4)
 
 
+def check_model_takes(model: keras.Model, images: np.ndarray) -> None:
+    """Stop with one line unless the model takes images of this shape (the dense model knows
+    only the one size it was trained on; a convolutional one, only its number of channels)."""
+    takes = model.input_shape[1:]
+    if len(images) == 0:
+        raise SystemExit(f"error: {TEST_DATA} holds no images to evaluate")
+    shape = images.shape[1:]
+    if any(t not in (None, s) for t, s in zip(takes, shape, strict=True)):
+        size = "x".join("any" if t is None else str(t) for t in takes)
+        raise SystemExit(
+            f"error: {MODEL_PATH} takes {size} images, but {TEST_DATA} holds "
+            f"{'x'.join(map(str, shape))} ones; retrain it on this data (`dvc repro`)"
+        )
+
+
 def main() -> None:
+    inputs = fingerprint(TEST_DATA, MODEL_PATH)
     with np.load(TEST_DATA) as data:
         clean, noisy, labels = data["clean"], data["noisy"], data["labels"]
-    model = keras.models.load_model(MODEL_PATH)
+    model = load_model(MODEL_PATH)
+    check_model_takes(model, noisy)
     denoised = denoise_test_images(model, noisy)
+    if not np.all(np.isfinite(denoised)):
+        raise SystemExit(f"error: {MODEL_PATH} outputs NaN or infinite values; retrain it")
     median = median_filter_3x3(noisy)
 
     psnr = psnr_per_image(clean, denoised)
@@ -67,6 +86,7 @@ def main() -> None:
         "test_images": len(clean),
     }
     chart = [{"digit": digit, "psnr": value} for digit, value in per_class.items()]
+    check_unchanged(inputs)
     write_json_atomic(PER_CLASS_PATH, {"psnr_per_class": chart})
     write_png(EXAMPLES_PATH, example_grid(clean, noisy, denoised, labels))
     write_json_atomic(METRICS_PATH, metrics)
@@ -78,4 +98,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -1,9 +1,12 @@
 """Model builders: each returns an uncompiled Keras model mapping noisy images to clean ones.
 
-All models take and return image batches shaped (N, height, width, 1) with values in [0, 1], so
-the train and evaluate stages never need to know which model they hold. The convolutional ones
-accept any height and width.
+All models take and return image batches shaped (N, height, width, channels) with values in
+[0, 1], so the train and evaluate stages never need to know which model they hold. The
+convolutional ones accept any height and width.
 """
+
+import zipfile
+from pathlib import Path
 
 import keras
 from keras import layers, ops
@@ -36,20 +39,20 @@ def build_dense_autoencoder(
     return keras.Model(inputs, outputs, name="dense_autoencoder")
 
 
-def build_dncnn(depth: int, filters: int) -> keras.Model:
+def build_dncnn(depth: int, filters: int, channels: int = 1) -> keras.Model:
     """A DnCNN-style residual denoiser (Zhang et al., 2017), fully convolutional.
 
     `depth` 3x3 convolutions (batch-normalised in the middle) estimate the noise, which is
     subtracted from the input. The last convolution starts at zero, so training starts from the
     identity (output = noisy input) and cannot begin by collapsing to a black image.
     """
-    inputs = keras.Input(shape=(None, None, 1), name="noisy")
+    inputs = keras.Input(shape=(None, None, channels), name="noisy")
     x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="conv_in")(inputs)
     for i in range(depth - 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
         x = layers.BatchNormalization(name=f"norm_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
-    noise = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="noise")(x)
+    noise = layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name="noise")(x)
     outputs = layers.Subtract(name="denoised")([inputs, noise])
     return keras.Model(inputs, outputs, name="dncnn")
 
@@ -107,7 +110,9 @@ def conv_block(
     return x
 
 
-def build_unet(depth: int, filters: int, batch_norm: bool = False) -> keras.Model:
+def build_unet(
+    depth: int, filters: int, batch_norm: bool = False, channels: int = 1
+) -> keras.Model:
     """A small residual U-Net (Ronneberger et al., 2015), fully convolutional.
 
     The encoder halves the image `depth` times, doubling the filters from `filters`; the decoder
@@ -116,7 +121,7 @@ def build_unet(depth: int, filters: int, batch_norm: bool = False) -> keras.Mode
     With `batch_norm` it trains well at twice the learning rate and learns more per epoch, for a
     little more time per epoch.
     """
-    inputs = keras.Input(shape=(None, None, 1), name="noisy")
+    inputs = keras.Input(shape=(None, None, channels), name="noisy")
     padded = PadToMultiple(2**depth, name="pad")(inputs)
     x, skips = padded, []
     for level in range(depth):
@@ -128,22 +133,48 @@ def build_unet(depth: int, filters: int, batch_norm: bool = False) -> keras.Mode
         x = layers.UpSampling2D(name=f"upsample_{level}")(x)
         x = layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
         x = conv_block(x, filters * 2**level, f"up_{level}", batch_norm)
-    correction = layers.Conv2D(1, 1, kernel_initializer="zeros", name="correction")(x)
+    correction = layers.Conv2D(channels, 1, kernel_initializer="zeros", name="correction")(x)
     x = layers.Add(name="corrected")([padded, correction])
     outputs = CropToMatch(name="denoised")([x, inputs])
     return keras.Model(inputs, outputs, name="unet")
 
 
-def build_model(params: dict) -> keras.Model:
-    """Build the model that `params['model']` names, from its own section of params.yaml."""
+def build_model(params: dict, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> keras.Model:
+    """Build the model that `params['model']` names, from its own section of params.yaml, for
+    training images of `image_shape` (height, width, channels)."""
     name = params["model"]
     section = params[name]
     if name == "dense":
         return build_dense_autoencoder(
-            section["hidden_units"], section["activation"], section["output_activation"]
+            section["hidden_units"],
+            section["activation"],
+            section["output_activation"],
+            image_shape,
         )
     if name == "dncnn":
-        return build_dncnn(section["depth"], section["filters"])
+        return build_dncnn(section["depth"], section["filters"], image_shape[-1])
     if name == "unet":
-        return build_unet(section["depth"], section["filters"], section["batch_norm"])
+        return build_unet(
+            section["depth"], section["filters"], section["batch_norm"], image_shape[-1]
+        )
     raise ValueError(f"unknown model {name!r}")
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """A trained model, or a one-line exit saying why there is none at `path`.
+
+    A .keras file is a zip archive: one cut short (a copy or download that stopped) is named as
+    such, where Keras itself would say "File not found".
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"error: no model at {path}: train one with `dvc repro`")
+    if not zipfile.is_zipfile(path):
+        raise SystemExit(
+            f"error: {path}: not a Keras model file (not a .keras zip archive, or one cut short)"
+        )
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # a zip that is not a model, a model of an unknown class, ...
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SystemExit(f"error: {path}: not a Keras model file ({reason})") from None

@@ -211,3 +211,27 @@ def test_a_file_that_is_not_a_model_is_one_line(tmp_path):
     assert line.startswith(f"error: {tmp_path / 'model.keras'}: not a Keras model file (")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_model_file_cut_short_is_named_as_such(tmp_path, unet_path):
+    write_image(tmp_path / "digit.png", 28, 28, seed=0)
+    data = unet_path.read_bytes()
+    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])  # a copy that stopped halfway
+    result = run(tmp_path / "digit.png", "-o", tmp_path / "out", "--model", tmp_path / "cut.keras")
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'cut.keras'}: not a Keras model file "
+        "(not a .keras zip archive, or one cut short)"
+    ]
+
+
+def test_an_output_that_is_a_file_is_one_line_up_front(tmp_path, unet_path):
+    for i in range(3):
+        write_image(tmp_path / f"{i}.png", 28, 28, seed=i)
+    (tmp_path / "out.png").write_bytes(b"an existing file")
+    result = run(*(tmp_path / f"{i}.png" for i in range(3)), "-o", tmp_path / "out.png")
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'out.png'}: not a folder; -o names the folder for the results"
+    ]
+    assert (tmp_path / "out.png").read_bytes() == b"an existing file"
