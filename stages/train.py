@@ -18,9 +18,9 @@ import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from stages.io import write_atomic
+from stages.io import check_unchanged, fingerprint, run_stage, write_atomic
 from stages.models import build_model
-from stages.params import load_params
+from stages.params import PARAMS_FILE, load_params
 
 TRAIN_DATA = "data/processed/train.npz"
 MODEL_PATH = "models/model.keras"
@@ -78,15 +78,14 @@ def distribution_strategy(name: str) -> tf.distribute.Strategy:
     """The tf.distribute strategy that train.distribute names.
 
     default: one device. mirrored: a replica on every local GPU (on a machine without GPUs, on
-    every logical CPU device). multi_worker: MultiWorkerMirroredStrategy, configured by the
-    TF_CONFIG environment variable of each worker. The batch size is always the global one,
-    split evenly across replicas.
+    every logical CPU device). The batch size is always the global one, split evenly across
+    replicas. There is no multi-machine choice: Keras 3's model.fit cannot train under
+    MultiWorkerMirroredStrategy (keras-team/keras#20585; with Keras 3.15 both workers fail in
+    their first step, reducing the batch and then the scalar loss across workers).
     """
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([device.name for device in devices])
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 
 
@@ -109,6 +108,32 @@ def epoch_log(epochs: int) -> keras.callbacks.Callback:
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
 
+def stop_on_non_finite_loss() -> keras.callbacks.Callback:
+    """End training with one line, saving nothing, once the loss is NaN or infinite.
+
+    No later step can undo that. It is checked after every call into TensorFlow and before DVC
+    Live records the epoch, so no NaN ever reaches the training metrics either.
+    """
+    epoch_now = {}
+
+    def begin(epoch: int, logs: dict) -> None:
+        epoch_now["epoch"] = epoch + 1
+
+    def check(step: int, logs: dict) -> None:
+        losses = {k: v for k, v in logs.items() if "loss" in k}
+        if not np.all(np.isfinite(list(losses.values()))):
+            found = ", ".join(f"{k} {v}" for k, v in losses.items())
+            raise SystemExit(
+                f"error: train: the loss is no longer a finite number in epoch "
+                f"{epoch_now['epoch']} ({found}); no model was saved. Lower the learning "
+                "rate (params.yaml)."
+            )
+
+    return keras.callbacks.LambdaCallback(
+        on_epoch_begin=begin, on_train_batch_end=check, on_epoch_end=check
+    )
+
+
 def check_not_collapsed(val_loss: float, black_loss: float) -> None:
     """Fail loudly if the model ended up no better than predicting a black image.
 
@@ -121,6 +146,26 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
             f"error: train: the model collapsed: its validation loss {val_loss:.4f} is about "
             f"that of predicting a black image ({black_loss:.4f}); no model was saved. "
             "Lower the learning rate or train longer (params.yaml)."
+        )
+
+
+def check_unet_fits(depth: int, image_shape: tuple[int, ...]) -> None:
+    """Stop with one line, before any work, if the U-Net cannot take images of this size.
+
+    It pads them by reflection to a multiple of 2**depth (then halves them `depth` times), and a
+    reflection can add no more pixels than the image has: 28x28 takes depths up to 5 (32x32).
+    """
+
+    def fits(d: int) -> bool:
+        return all((-side) % 2**d < side for side in image_shape[:2])
+
+    if not fits(depth):
+        height, width = image_shape[:2]
+        deepest = max(d for d in range(depth) if fits(d))
+        raise SystemExit(
+            f"error: params.yaml: unet.depth {depth} needs the images padded to a multiple of "
+            f"{2**depth} pixels, more than reflecting these {height}x{width} images can add; "
+            f"use unet.depth <= {deepest}"
         )
 
 
@@ -162,6 +207,7 @@ def save_model(model: keras.Model, path: str) -> None:
 
 
 def main() -> None:
+    inputs = fingerprint(PARAMS_FILE, TRAIN_DATA)
     params = load_params()
     train = params["train"]
     recipe = params[params["model"]]  # the chosen model's epochs, batch size, learning rate
@@ -174,6 +220,9 @@ def main() -> None:
 
     with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
         clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
+    image_shape = tuple(clean.shape[1:])
+    if params["model"] == "unet":
+        check_unet_fits(recipe["depth"], image_shape)
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
     train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
     val_batches = batches(noisy, clean, val_idx, 1000)
@@ -185,7 +234,7 @@ def main() -> None:
     # training runs uncompiled, one step per call.
     single_device = train["distribute"] == "default"
     with strategy.scope():  # variables live on every replica
-        model = build_model(params)
+        model = build_model(params, image_shape)
         model.compile(
             optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
             loss=train["loss"],
@@ -198,8 +247,12 @@ def main() -> None:
         f"{strategy.num_replicas_in_sync} replica(s)",
         flush=True,
     )
-    live = Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)
-    callbacks = [DVCLiveCallback(live=live)]
+    callbacks = [
+        stop_on_non_finite_loss(),
+        # another `dvc exp run` rewriting params.yaml ends this one now, not after the last epoch
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: check_unchanged(inputs)),
+        DVCLiveCallback(live=Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)),
+    ]
     if not sys.stdout.isatty():  # a live bar in a terminal, a line per epoch in a log
         callbacks.append(epoch_log(recipe["epochs"]))
     history = model.fit(
@@ -215,8 +268,9 @@ def main() -> None:
         keras.losses.get(train["loss"])(val_clean, tf.zeros_like(val_clean)).numpy().mean()
     )
     check_not_collapsed(history.history["val_loss"][-1], black_loss)
+    check_unchanged(inputs)
     save_model(model, MODEL_PATH)
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

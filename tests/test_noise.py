@@ -1,8 +1,5 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 
 from stages.noise import (
     add_gaussian_noise,
@@ -12,8 +9,9 @@ from stages.noise import (
     simulate_low_light,
 )
 from stages.params import NOISE_MODELS
+from tests.conftest import committed_params
 
-DEFAULTS = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+DEFAULTS = committed_params()
 
 
 def gray(n: int = 200) -> np.ndarray:

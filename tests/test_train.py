@@ -4,8 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from stages.models import build_dense_autoencoder
-from stages.train import batches, check_not_collapsed, save_model, split_train_validation
+from stages.models import build_dense_autoencoder, build_unet
+from stages.train import (
+    batches,
+    check_not_collapsed,
+    check_unet_fits,
+    save_model,
+    split_train_validation,
+    stop_on_non_finite_loss,
+)
 
 
 def test_split_is_disjoint_complete_and_seeded():
@@ -65,3 +72,28 @@ def test_a_model_no_better_than_black_fails_loudly_and_a_learning_one_passes():
     ):
         check_not_collapsed(val_loss=0.110, black_loss=0.112)
     check_not_collapsed(val_loss=0.02, black_loss=0.112)
+
+
+def test_a_loss_that_stops_being_finite_ends_training_with_one_line():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", steps_per_execution=5)
+    x = np.ones((40, 4), np.float32)
+    y = x.copy()
+    y[25] = np.inf  # the sixth batch of 4 brings an infinite target
+    with pytest.raises(SystemExit) as failure:
+        model.fit(x, y, batch_size=4, epochs=3, callbacks=[stop_on_non_finite_loss()], verbose=0)
+    assert str(failure.value).startswith(
+        "error: train: the loss is no longer a finite number in epoch 1 (loss "
+    )
+    assert str(failure.value).endswith("no model was saved. Lower the learning rate (params.yaml).")
+
+
+def test_a_unet_too_deep_for_the_images_is_one_line_before_any_work():
+    check_unet_fits(5, (28, 28, 1))  # padded to 32x32, halved down to 1x1
+    with pytest.raises(SystemExit) as failure:
+        check_unet_fits(6, (28, 28, 1))  # 64x64 would need 36 reflected pixels out of 28
+    assert str(failure.value) == (
+        "error: params.yaml: unet.depth 6 needs the images padded to a multiple of 64 pixels, "
+        "more than reflecting these 28x28 images can add; use unet.depth <= 5"
+    )
+    build_unet(5, 2)(np.zeros((1, 28, 28, 1), np.float32))  # what check_unet_fits allows runs
