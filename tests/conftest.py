@@ -20,7 +20,7 @@ import yaml
 from stages.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC
 
 PROJECT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages"]
+PROJECT_FILES = ["dvc.yaml", ".gitignore", ".dvcignore", "stages"]
 TINY_TRAIN, TINY_TEST = 300, 60
 
 # TensorFlow fixes its devices at start-up, so the split has to happen before the stage runs.
@@ -31,6 +31,16 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from stages.train import main
 main()
 """
+
+
+def committed_params() -> dict:
+    """The project's params.yaml as committed: an experiment applied to the workspace (`dvc exp
+    run -S ...`, `dvc exp apply`) changes nothing that the tests run."""
+    shown = subprocess.run(
+        ["git", "-C", str(PROJECT), "show", "HEAD:params.yaml"], capture_output=True, text=True
+    )
+    text = shown.stdout if shown.returncode == 0 else (PROJECT / "params.yaml").read_text()
+    return yaml.safe_load(text)
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:
@@ -141,12 +151,12 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
             shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, path / name)
+    (path / "params.yaml").write_text(yaml.safe_dump(committed_params(), sort_keys=False))
     env = repo_env(MNIST_MIRROR=mirror)
     run(path, "git", "init", "-q", env=env)
     run(path, "git", "config", "user.email", "test@example.com", env=env)
     run(path, "git", "config", "user.name", "test", env=env)
     run(path, "dvc", "init", "-q", env=env)
-    (path / ".gitignore").write_text("__pycache__/\n")
     # a smaller dense net than the default, which on 270 sparse images stays near black
     tiny_dense = {"hidden_units": [256, 64], "epochs": 3, "batch_size": 20, "learning_rate": 0.002}
     set_params(path, mnist={"sha256": sha256}, dense=tiny_dense)

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -112,7 +113,7 @@ def test_each_noise_model_runs_through_exp_run(repo, noise):
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
     repo = make_pipeline_repo(tmp_path / "repo", tiny_mnist[1], mirror_url, noise_factor=-0.3)
     out = run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url), check=False)
-    assert "error: params.yaml: noise_factor must be a number >= 0, got -0.3" in out
+    assert "error: params.yaml: noise_factor must be a number in [0, 1], got -0.3" in out
     assert "Traceback" not in out
     assert not (repo / "data").exists() or not any((repo / "data").rglob("*"))
     assert not (repo / "metrics").exists()
@@ -131,3 +132,86 @@ def test_corrupt_download_fails_cleanly_and_leaves_no_raw_data(tmp_path, tiny_mn
     assert str(mirror) in error and "MNIST_MIRROR" in error
     assert not (repo / "data/raw").exists()
     assert list((repo / "data").iterdir()) == []  # no temporary folder left either
+
+
+# Off the happy path: whatever `dvc exp run -S` accepts works, and nothing is recorded that did
+# not happen.
+
+
+def test_exp_run_takes_numbers_that_dvc_writes_in_exponent_form(repo):
+    out = run(repo, "dvc", "exp", "run", "-S", "noise_factor=0.00001")
+    assert "noise_factor: 1e-05" in (repo / "params.yaml").read_text()  # as DVC wrote it
+    assert "gaussian noise, noise_factor 1e-05" in out
+    assert metrics(repo)["psnr_noisy"] > 60  # next to no noise
+
+
+def test_an_unknown_key_stops_exp_run_with_one_line(repo):
+    out = run(repo, "dvc", "exp", "run", "-S", "+foo=1", check=False)
+    assert "error: params.yaml: unknown key foo; known keys: seed, " in out
+    assert "ERROR: failed to reproduce 'params'" in out and "Traceback" not in out
+
+
+def test_a_typo_in_another_models_section_loses_and_reruns_nothing(repo):
+    model = (repo / "models/model.keras").read_bytes()
+    params = (repo / "params.yaml").read_text()
+    (repo / "params.yaml").write_text(params.replace("batch_norm: true", "batch_norm: ture"))
+    out = run(repo, "dvc", "repro", check=False)
+    assert "error: params.yaml: unet.batch_norm must be true or false, got 'ture'" in out
+    assert "Running stage 'train'" not in out  # model: dense does not read the U-Net's section
+    assert (repo / "models/model.keras").read_bytes() == model
+    (repo / "params.yaml").write_text(params)
+    out = run(repo, "dvc", "repro")
+    assert "Running stage 'train'" not in out and "Running stage 'evaluate'" not in out
+
+
+def test_outputs_a_typo_deleted_come_back_from_the_cache_once_it_is_fixed(repo):
+    model = (repo / "models/model.keras").read_bytes()
+    params = (repo / "params.yaml").read_text()
+    (repo / "params.yaml").write_text(params.replace("activation: relu", "activation: rleu"))
+    out = run(repo, "dvc", "repro", "train", check=False)  # DVC clears train's outputs first
+    assert "dense.activation must be one of relu, elu, gelu, silu, tanh, got 'rleu'" in out
+    assert not (repo / "models/model.keras").exists()
+    (repo / "params.yaml").write_text(params)
+    out = run(repo, "dvc", "repro")
+    assert "Stage 'train' is cached - skipping run, checking out outputs" in out
+    assert "epoch 1/" not in out  # restored, not retrained
+    assert (repo / "models/model.keras").read_bytes() == model
+    assert "up to date" in run(repo, "dvc", "status")
+
+
+def test_a_run_whose_params_change_under_it_records_nothing(repo):
+    """Two `dvc exp run` at once in one workspace: the second rewrites params.yaml before DVC's
+    lock stops it, so the first must not save a model trained with other settings."""
+
+    def train_record() -> dict:
+        return yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["train"]
+
+    before = train_record()
+    model = (repo / "models/model.keras").read_bytes()
+    first = subprocess.Popen(
+        ["dvc", "exp", "run", "-S", "dense.epochs=2000"],
+        cwd=repo,
+        env=repo_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    out = []
+    for line in first.stdout:  # wait until it is training
+        out.append(line)
+        if line.startswith("epoch 1/2000"):
+            break
+    second = run(repo, "dvc", "exp", "run", "-S", "dense.epochs=4", check=False)
+    out += first.stdout.readlines()
+    assert first.wait(timeout=600) != 0
+    assert "ERROR" in second and "rwlock" in second, second  # DVC stopped the second run
+    assert "error: params.yaml changed while this stage was running" in "".join(out)
+    assert "epoch 2000/2000" not in "".join(out)  # stopped at the end of the epoch it noticed
+    assert train_record() == before  # still the 3 epochs that trained the model
+    assert (repo / "models/model.keras").read_bytes() == model
+
+
+def test_a_unet_too_deep_for_the_images_stops_with_one_line(repo):
+    out = run(repo, "dvc", "exp", "run", "-S", "model=unet", "-S", "unet.depth=6", check=False)
+    assert "error: params.yaml: unet.depth 6 needs the images padded to a multiple of 64" in out
+    assert "Traceback" not in out
