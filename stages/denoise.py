@@ -1,59 +1,36 @@
 """Denoise your own images with a trained model.
 
-    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize] [--batch-size 64]
+    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize] [--tile 512]
     python -m stages.denoise INPUT... -o OUTDIR
 
-INPUT is a PNG or JPEG file, or a folder of them (not searched recursively). Each image is read
-as grayscale in [0, 1], denoised, and written to OUTDIR as a PNG with the same name (photo.jpg ->
-OUTDIR/photo.png). The convolutional models take any size. The dense model knows only 28x28
-images: others are refused unless --resize is given, which resizes them to 28x28 (the output is
-then 28x28 too). A file that cannot be read or written is reported on one line and skipped; the
-exit status is then 1, as it is when a folder holds no image. Inputs are never overwritten.
---batch-size sets how many same-sized images go through the model at once.
+INPUT is a PNG or JPEG file, or a folder of them (not searched recursively). Each image is
+denoised and written to OUTDIR as a PNG with the same name (photo.jpg -> OUTDIR/photo.png),
+grayscale or colour as it came. A colour model denoises colour images whole (and a grayscale
+image as three equal channels); a grayscale model denoises each channel of a colour image on its
+own, and says so. The convolutional models take any size: images go through the model at most
+`--tile`**2 pixels at a time, large ones in overlapping tiles, so memory stays bounded whatever
+the image or folder size. The dense model knows only its own size (28x28): other sizes are
+refused unless --resize is given, which resizes them to it (the output is then that size too).
+A file that cannot be read or written is reported on one line and skipped; the exit status is
+then 1, as it is when a folder holds no image. Inputs are never overwritten.
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
+from stages import quiet_tensorflow_startup
 
+with quiet_tensorflow_startup():
+    import keras
+    import tensorflow as tf
+
+import numpy as np
+
+from stages.images import colour_channels, decode, files_in
+from stages.inference import TILE, make_denoiser
 from stages.io import write_png
 from stages.models import load_model
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-
-
-def images_in(folder: Path) -> list[Path]:
-    """The PNG/JPEG files directly inside a folder, by name; hidden files are left out."""
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in IMAGE_SUFFIXES
-        and path.is_file()
-        and not path.name.startswith(".")
-    )
-
-
-def read_grayscale(path: Path) -> np.ndarray:
-    """A PNG or JPEG file as a (height, width, 1) float32 image in [0, 1].
-
-    Raises ValueError with a short reason if the file is empty or not a PNG/JPEG image.
-    """
-    data = path.read_bytes()
-    if not data:
-        raise ValueError("empty file")
-    if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
-        raise ValueError("not a PNG or JPEG image")
-    try:
-        image = tf.io.decode_image(data, channels=1, dtype=tf.float32, expand_animations=False)
-    except tf.errors.InvalidArgumentError as e:  # truncated or corrupt
-        reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]", "", e.message).strip()
-        raise ValueError(f"cannot decode it: {reason}") from None
-    return image.numpy()
 
 
 def fit_to_model(
@@ -80,11 +57,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-o", "--output", required=True, type=Path, help="folder for the results")
     parser.add_argument("--model", default=Path("models/model.keras"), type=Path)
     parser.add_argument("--resize", action="store_true", help="resize to the model's size")
-    parser.add_argument("--batch-size", default=64, type=int, help="images per model call")
+    parser.add_argument(
+        "--tile", default=TILE, type=int, help="side of the tiles large images are cut into"
+    )
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be an integer >= 1, got {args.batch_size}")
+    if args.tile < 16:
+        parser.error(f"--tile must be an integer >= 16, got {args.tile}")
     return args
+
+
+def planes_for(image: np.ndarray, model_channels: int) -> list[np.ndarray]:
+    """What the model is given for one image: the image itself, its channels one by one (a
+    grayscale model on a colour image), or three copies of it (a colour model on a gray one)."""
+    if image.shape[-1] == model_channels:
+        return [image]
+    if model_channels == 1:
+        return [image[..., c : c + 1] for c in range(image.shape[-1])]
+    return [np.repeat(image, model_channels, axis=-1)]
+
+
+def merge(planes: list[np.ndarray], channels: int) -> np.ndarray:
+    """The denoised image, with the channels it came with."""
+    if len(planes) > 1:
+        return np.concatenate(planes, axis=-1)
+    return planes[0] if planes[0].shape[-1] == channels else planes[0].mean(-1, keepdims=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,25 +89,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.output.exists() and not args.output.is_dir():
         raise SystemExit(f"error: {args.output}: not a folder; -o names the folder for the results")
     model = load_model(args.model)
-    model_size = tuple(model.input_shape[1:3])  # (None, None) for the convolutional models
-
-    failures = 0
+    model_size, model_channels = tuple(model.input_shape[1:3]), model.input_shape[-1]
+    denoise = make_denoiser(model, args.tile)
+    failures, written, told_per_channel = 0, 0, False
 
     def fail(path: Path, reason: str) -> None:
         nonlocal failures
         failures += 1
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
 
-    # Read everything first, so that the model sees full batches of same-sized images.
     inputs = []
     for path in args.inputs:
         if not path.is_dir():
             inputs.append(path)
-        elif found := images_in(path):
+        elif found := files_in(path):
             inputs += found
         else:
             fail(path, "no PNG or JPEG files in this folder")
-    images, targets, seen = {}, {}, set()
+    targets, seen = {}, set()
     input_files = {p.resolve() for p in inputs if p.is_file()}
     for path in inputs:
         target = args.output / (path.stem + ".png")
@@ -120,33 +115,56 @@ def main(argv: list[str] | None = None) -> int:
         elif target in seen:
             fail(path, f"{target} is already the output of another input of the same name")
         else:
-            try:
-                images[path] = fit_to_model(read_grayscale(path), model_size, args.resize)
-                targets[path] = target
-                seen.add(target)
-            except (OSError, ValueError) as e:
-                fail(path, str(e.strerror if isinstance(e, OSError) else e))
+            targets[path] = target
+            seen.add(target)
 
-    by_size = {}
-    for path, image in images.items():
-        by_size.setdefault(image.shape, []).append(path)
-    written = 0
-    progress = keras.utils.Progbar(len(images), unit_name="image") if sys.stdout.isatty() else None
-    for paths in by_size.values():
-        for start in range(0, len(paths), args.batch_size):
-            batch = paths[start : start + args.batch_size]
-            denoised = model.predict(np.stack([images[p] for p in batch]), verbose=0)
-            for path, image in zip(batch, denoised, strict=True):
-                try:
-                    write_png(targets[path], image)
-                except OSError as e:
-                    fail(path, f"cannot write {targets[path]}: {e.strerror}")
-                    continue
+    progress = keras.utils.Progbar(len(targets), unit_name="image") if sys.stdout.isatty() else None
+    pending: list[tuple[Path, list[np.ndarray], int]] = []  # small images of one size, batched
+
+    def planes_pending() -> int:
+        return sum(len(planes) for _, planes, _ in pending)
+
+    def flush() -> None:
+        nonlocal written
+        outputs = iter(denoise([plane for _, planes, _ in pending for plane in planes]))
+        for path, planes, channels in pending:
+            image = merge([next(outputs) for _ in planes], channels)
+            try:
+                write_png(targets[path], image)
                 written += 1
                 if progress is None:
                     print(f"denoise: {path} -> {targets[path]}", flush=True)
-            if progress is not None:
-                progress.add(len(batch))
+            except OSError as e:
+                fail(path, f"cannot write {targets[path]}: {e.strerror}")
+        if progress is not None:
+            progress.add(len(pending))
+        pending.clear()
+
+    for path in targets:  # one image read at a time: memory holds a batch, not the folder
+        try:
+            data = path.read_bytes()
+            channels = colour_channels(data) if data else 1
+            image = decode(data, channels).astype(np.float32) / np.float32(255)
+            image = fit_to_model(image, model_size, args.resize)
+        except (OSError, ValueError) as e:
+            fail(path, str(e.strerror if isinstance(e, OSError) else e))
+            continue
+        if channels > model_channels and not told_per_channel:
+            print(
+                f"denoise: {args.model} is a grayscale model: each channel of a colour image is "
+                "denoised on its own",
+                flush=True,
+            )
+            told_per_channel = True
+        planes = planes_for(image, model_channels)
+        if pending and (
+            planes[0].shape != pending[0][1][0].shape
+            or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
+        ):
+            flush()
+        pending.append((path, planes, channels))
+    if pending:
+        flush()
 
     print(f"denoise: {written} of {len(inputs)} image(s) written to {args.output}", flush=True)
     return 1 if failures else 0

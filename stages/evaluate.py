@@ -3,44 +3,60 @@
 `psnr` is the mean per-image PSNR (dB, data range 1) of the model's output, `ssim` its mean SSIM.
 The same for the noisy input (`psnr_noisy`, `ssim_noisy`) is the floor any denoiser must beat,
 and a 3x3 median filter (`psnr_median3`, `ssim_median3`) is what one gets without learning.
-`psnr_per_class` shows which digits are hard. metrics/eval/ holds the pictures: one test digit
-of each class (clean, noisy, denoised) and the per-class chart, both DVC plots.
+metrics/eval/ holds the pictures: a few test images (clean, noisy, denoised) and, for a set with
+classes (MNIST digits, Fashion-MNIST garments), the mean PSNR of each class, both DVC plots.
+A built-in set's test images go through the model 1,000 at a time; your own images go one at a
+time, whole, in tiles when large (stages/inference.py), so memory holds one image at most.
 """
 
-import keras
+from collections.abc import Iterator
+
+from stages import quiet_tensorflow_startup
+
+with quiet_tensorflow_startup():
+    import keras
+
 import numpy as np
 
 from stages.baselines import median_filter_3x3
+from stages.datasets import CLASS_NAMES
+from stages.inference import make_denoiser
 from stages.io import check_unchanged, fingerprint, run_stage, write_json_atomic, write_png
+from stages.labels import with_row_labels
 from stages.metrics import psnr_per_image, ssim_per_image
 from stages.models import load_model
+from stages.params import PARAMS_FILE, load_params
 
 TEST_DATA = "data/processed/test.npz"
 MODEL_PATH = "models/model.keras"
 METRICS_PATH = "metrics/psnr.json"
 EXAMPLES_PATH = "metrics/eval/examples.png"
 PER_CLASS_PATH = "metrics/eval/psnr_per_class.json"
-ZOOM = 3  # each MNIST pixel becomes ZOOM x ZOOM in the picture
+EXAMPLES = 5  # pictures of a set without classes
+THUMBNAIL = 128  # largest side of a picture in the grid, before zooming
+ZOOM_TO = 84  # small images are zoomed (by a whole factor) to about this size: MNIST 3x
 
 
-def example_grid(
-    clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, labels: np.ndarray
-) -> np.ndarray:
-    """A picture: rows clean, noisy, denoised; one column per digit 0-9 (its first image)."""
-    first = [int(np.flatnonzero(labels == digit)[0]) for digit in np.unique(labels)]
-    rows = [np.concatenate(list(images[first]), axis=1) for images in (clean, noisy, denoised)]
-    grid = np.concatenate(rows, axis=0)
-    return grid.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
+def test_batches(data: np.lib.npyio.NpzFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(clean, noisy) batches: a built-in set's arrays whole; your images one at a time."""
+    if "clean" in data.files:
+        yield data["clean"], data["noisy"]
+        return
+    for i in range(len(data["names"])):
+        yield data[f"clean_{i}"][np.newaxis], data[f"noisy_{i}"][np.newaxis]
 
 
-def denoise_test_images(model: keras.Model, noisy: np.ndarray) -> np.ndarray:
-    """The model's output clipped to [0, 1], the range of a real image: what the metrics score."""
-    return np.clip(model.predict(noisy, batch_size=1000, verbose=0), 0.0, 1.0)
+def denoise_test_images(model: keras.Model, noisy: np.ndarray, denoise=None) -> np.ndarray:
+    """The model's output clipped to [0, 1], the range of a real image: what the metrics score.
 
-
-def rounded(value: np.floating) -> float:
-    """Four decimals: 0.1 mdB of PSNR, far below any difference worth reading."""
-    return round(float(value), 4)
+    A built-in set's equal small images go through model.predict, 1,000 per call; with a
+    `denoise` function (stages/inference.py), an image of any size goes through that instead.
+    """
+    if denoise is None:
+        denoised = model.predict(noisy, batch_size=1000, verbose=0)
+    else:
+        denoised = np.stack(denoise(list(noisy)))
+    return np.clip(denoised, 0.0, 1.0)
 
 
 def check_model_takes(model: keras.Model, images: np.ndarray) -> None:
@@ -58,37 +74,78 @@ def check_model_takes(model: keras.Model, images: np.ndarray) -> None:
         )
 
 
-def main() -> None:
-    inputs = fingerprint(TEST_DATA, MODEL_PATH)
-    with np.load(TEST_DATA) as data:
-        clean, noisy, labels = data["clean"], data["noisy"], data["labels"]
-    model = load_model(MODEL_PATH)
-    check_model_takes(model, noisy)
-    denoised = denoise_test_images(model, noisy)
-    if not np.all(np.isfinite(denoised)):
-        raise SystemExit(f"error: {MODEL_PATH} outputs NaN or infinite values; retrain it")
-    median = median_filter_3x3(noisy)
+def example_grid(pictures: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """A picture with rows clean, noisy, denoised (labelled) and one column per example.
 
-    psnr = psnr_per_image(clean, denoised)
-    psnr_noisy = psnr_per_image(clean, noisy)
-    psnr_median = psnr_per_image(clean, median)
-    per_class = {str(d): rounded(psnr[labels == d].mean()) for d in np.unique(labels)}
+    Each example is cut to the same square (its centre, at most THUMBNAIL pixels a side) and
+    small ones are zoomed by a whole factor, so that MNIST's 28x28 digits show at 84x84.
+    """
+    side = min(THUMBNAIL, *(min(clean.shape[:2]) for clean, _, _ in pictures))
+    zoom = max(1, ZOOM_TO // side)
+
+    def centre(image: np.ndarray) -> np.ndarray:
+        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        return image[top : top + side, left : left + side]
+
+    rows = [np.concatenate([centre(p[row]) for p in pictures], axis=1) for row in range(3)]
+    grid = np.concatenate(rows, axis=0).repeat(zoom, axis=0).repeat(zoom, axis=1)
+    return with_row_labels(grid, ["clean", "noisy", "denoised"])
+
+
+def rounded(value: np.floating) -> float:
+    """Four decimals: 0.1 mdB of PSNR, far below any difference worth reading."""
+    return round(float(value), 4)
+
+
+def main() -> None:
+    inputs = fingerprint(PARAMS_FILE, TEST_DATA, MODEL_PATH)
+    class_names = CLASS_NAMES.get(load_params()["dataset"])
+    model = load_model(MODEL_PATH)
+    scores: dict[str, list[np.ndarray]] = {}
+    pictures = []
+    with np.load(TEST_DATA) as data:
+        labels = data["labels"] if "labels" in data.files else None
+        denoise = None if "clean" in data.files else make_denoiser(model)
+        for clean, noisy in test_batches(data):
+            check_model_takes(model, noisy)
+            denoised = denoise_test_images(model, noisy, denoise)
+            if not np.all(np.isfinite(denoised)):
+                raise SystemExit(f"error: {MODEL_PATH} outputs NaN or infinite values; retrain it")
+            median = median_filter_3x3(noisy)
+            for name, estimate in (("", denoised), ("_noisy", noisy), ("_median3", median)):
+                scores.setdefault(f"psnr{name}", []).append(psnr_per_image(clean, estimate))
+                scores.setdefault(f"ssim{name}", []).append(ssim_per_image(clean, estimate))
+            if labels is not None:  # the first image of each class
+                first = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+                pictures = [(clean[i], noisy[i], denoised[i]) for i in first]
+            elif len(pictures) < EXAMPLES:
+                pictures.append((clean[0], noisy[0], denoised[0]))
+    per_image = {name: np.concatenate(values) for name, values in scores.items()}
+    psnr = per_image["psnr"]
+
     metrics = {
         "psnr": rounded(psnr.mean()),
+        "ssim": rounded(per_image["ssim"].mean()),
+        "psnr_noisy": rounded(per_image["psnr_noisy"].mean()),
+        "ssim_noisy": rounded(per_image["ssim_noisy"].mean()),
+        "psnr_median3": rounded(per_image["psnr_median3"].mean()),
+        "ssim_median3": rounded(per_image["ssim_median3"].mean()),
         "psnr_std": rounded(psnr.std()),
-        "ssim": rounded(ssim_per_image(clean, denoised).mean()),
-        "psnr_noisy": rounded(psnr_noisy.mean()),
-        "psnr_noisy_std": rounded(psnr_noisy.std()),
-        "ssim_noisy": rounded(ssim_per_image(clean, noisy).mean()),
-        "psnr_median3": rounded(psnr_median.mean()),
-        "ssim_median3": rounded(ssim_per_image(clean, median).mean()),
-        "psnr_per_class": per_class,
-        "test_images": len(clean),
+        "psnr_noisy_std": rounded(per_image["psnr_noisy"].std()),
+        "test_images": len(psnr),
     }
-    chart = [{"digit": digit, "psnr": value} for digit, value in per_class.items()]
+    per_class = []
+    if labels is not None:
+        per_class = [
+            {
+                "class": class_names[c] if class_names else str(c),
+                "psnr": rounded(psnr[labels == c].mean()),
+            }
+            for c in np.unique(labels)
+        ]
     check_unchanged(inputs)
-    write_json_atomic(PER_CLASS_PATH, {"psnr_per_class": chart})
-    write_png(EXAMPLES_PATH, example_grid(clean, noisy, denoised, labels))
+    write_json_atomic(PER_CLASS_PATH, {"psnr_per_class": per_class})
+    write_png(EXAMPLES_PATH, example_grid(pictures))
     write_json_atomic(METRICS_PATH, metrics)
     print(
         f"evaluate: {METRICS_PATH}: "

@@ -1,81 +1,79 @@
-"""Download the four original MNIST files into data/raw/, checking each file's sha256.
+"""Bring the data set that params.yaml's `dataset` names into data/raw/, checked.
 
-Mirrors are tried in order: the folder or URL in $MNIST_MIRROR (for offline machines and
-private copies), then public mirrors. The expected checksums live in params.yaml, so where the
-bytes came from never matters, only that they are the right bytes. All four files are gathered in
-a temporary folder and moved into place together: a failed fetch leaves no data/raw behind.
+- mnist, fashion_mnist: the four IDX files, downloaded from $<NAME>_MIRROR (a folder or URL,
+  for offline machines and private copies), then the mirrors in data/<name>/mirrors.txt, and
+  stored decompressed. Each file's sha256 in params.yaml is that of its decompressed content: a
+  mirror may compress the files differently (Debian's Fashion-MNIST package does), but it must
+  serve the same data, or it is passed over for the next mirror.
+- images: each PNG/JPEG file directly in data/images/ that decodes as an image is copied; every
+  other file is skipped with one line saying why, and the folder must hold at least one image.
+
+Everything is gathered in a temporary folder and moved into place at once: a failed fetch leaves
+no data/raw behind.
 """
 
 import contextlib
+import gzip
 import hashlib
-import os
 import shutil
 import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from stages.io import run_stage, temporary_path
-from stages.params import MNIST_FILES, load_params
+from stages.datasets import BUILT_IN, mirror_variable, mirrors, source
+from stages.idx import FILES
+from stages.images import decode
+from stages.io import check_unchanged, fingerprint, run_stage, temporary_path
+from stages.params import PARAMS_FILE, load_params
 
 RAW_DIR = Path("data/raw")
-PUBLIC_MIRRORS = [
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-]
 CHUNK = 1 << 20
 
 
-def mirrors() -> list[str]:
-    """$MNIST_MIRROR first (if set), then the public mirrors."""
-    local = os.environ.get("MNIST_MIRROR", "").strip()
-    return ([local] if local else []) + PUBLIC_MIRRORS
-
-
-def open_from_mirror(mirror: str, name: str) -> tuple[BinaryIO, int | None, str]:
-    """Open `name` on a mirror (a URL or a local folder): (stream, size if known, location)."""
+def open_from_mirror(mirror: str, name: str) -> tuple[BinaryIO, str]:
+    """Open `name` on a mirror (a URL or a local folder): (stream, location)."""
     if "://" in mirror:
         url = mirror.rstrip("/") + "/" + name
-        response = urllib.request.urlopen(url, timeout=30)  # noqa: S310 (http(s) or file URLs)
-        size = response.headers.get("Content-Length")
-        return response, int(size) if size else None, url
+        return urllib.request.urlopen(url, timeout=30), url  # noqa: S310 (http(s) or file URLs)
     path = Path(mirror).expanduser() / name
-    return path.open("rb"), path.stat().st_size, str(path)
+    return path.open("rb"), str(path)
 
 
-def show_progress(name: str, done: int, total: int | None) -> None:
-    """A live line in a terminal, overwritten as bytes arrive; nothing in a log."""
+def show_progress(name: str, done: int) -> None:
+    """A live line in a terminal, overwritten as the data arrive; nothing in a log."""
     if sys.stdout.isatty():
-        size = f"{done / 1e6:.1f}" + (f" of {total / 1e6:.1f}" if total else "") + " MB"
-        print(f"\r  {name}: {size}", end="", flush=True)
+        print(f"\r  {name}: {done / 1e6:.1f} MB", end="", flush=True)
 
 
-def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> tuple[str, int]:
-    """Copy `name` from `mirror` to `dest`; raise ValueError if its sha256 is not the expected one.
+def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> str:
+    """Download `name`.gz from `mirror`, decompressing it into `dest`; return where it came from.
 
-    Returns where it came from and its size in bytes.
+    Raises ValueError if the decompressed content's sha256 is not the expected one, OSError (or
+    EOFError, zlib.error) if the mirror or its gzip stream fails. A write that fails on this
+    machine's disk ends the stage instead: no other mirror can help with that.
     """
-    stream, total, location = open_from_mirror(mirror, name)
+    stream, location = open_from_mirror(mirror, f"{name}.gz")
     digest = hashlib.sha256()
-    done = 0
-    last_shown = 0.0
+    done, last_shown = 0, 0.0
     out = dest.open("wb")
     try:
-        with stream:
-            while chunk := stream.read(CHUNK):
+        with stream, gzip.GzipFile(fileobj=stream) as content:
+            while chunk := content.read(CHUNK):
                 try:
                     out.write(chunk)
                     out.flush()  # so that a write error shows here, not when the file is closed
-                except OSError as e:  # our disk, not the mirror: other mirrors cannot help
+                except OSError as e:
                     raise SystemExit(
                         f"error: {RAW_DIR}: cannot write {name}: {e.strerror}"
                     ) from None
                 digest.update(chunk)
                 done += len(chunk)
                 if time.monotonic() - last_shown > 0.2:
-                    show_progress(name, done, total)
+                    show_progress(name, done)
                     last_shown = time.monotonic()
     finally:
         with contextlib.suppress(OSError):  # all written and flushed; a failed write fails again
@@ -85,7 +83,7 @@ def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> tuple[
         raise ValueError(
             f"sha256 mismatch (expected {expected_sha256[:8]}..., got {actual[:8]}...)"
         )
-    return location, done
+    return location
 
 
 def describe_failure(error: Exception) -> str:
@@ -96,41 +94,77 @@ def describe_failure(error: Exception) -> str:
         return str(error.reason)
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
-    return str(error)
+    return str(error) or type(error).__name__
 
 
-def fetch_file(name: str, expected_sha256: str, dest: Path) -> None:
-    """Try each mirror in turn for one file; if all fail, exit with one line listing every try."""
-    tried = []
-    for mirror in mirrors():
+def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> None:
+    """Download a built-in set's four files into `folder`, each from the first mirror that
+    serves the right data; if none does, exit with one line listing every try."""
+    print(f"fetch: {dataset}: 4 files into {RAW_DIR}/", flush=True)
+    for key, name in FILES.items():
+        tried = []
+        for mirror in mirrors(dataset):
+            try:
+                location = download(mirror, name, folder / name, checksums[key])
+                size = (folder / name).stat().st_size
+                print(f"\r  {name}: {size:,} bytes, sha256 ok, from {location}", flush=True)
+                break
+            except (OSError, EOFError, zlib.error, ValueError) as e:
+                tried.append(f"{mirror} ({describe_failure(e)})")
+        else:
+            raise SystemExit(
+                f"error: {RAW_DIR / name}: no mirror gave the data with the expected sha256 "
+                f"({dataset}.{key} in params.yaml). Tried: {'; '.join(tried)}. Set "
+                f"{mirror_variable(dataset)} to a folder or URL holding the four {dataset} "
+                ".gz files to use another mirror."
+            )
+
+
+def fetch_images(folder: Path) -> None:
+    """Copy every file directly in data/images/ that decodes as a PNG or JPEG image into
+    `folder`; report each other entry on one line, and exit if not one image is left."""
+    images, skipped = source("images"), 0
+    if not images.is_dir():
+        raise SystemExit(
+            f"error: {images}: no such folder; put your PNG/JPEG files there and track them "
+            "with `dvc add data/images`"
+        )
+    for path in sorted(p for p in images.iterdir() if not p.name.startswith(".")):
         try:
-            location, size = download(mirror, name, dest, expected_sha256)
-            print(f"\r  {name}: {size:,} bytes, sha256 ok, from {location}", flush=True)
-            return
-        except (OSError, ValueError) as e:
-            tried.append(f"{mirror} ({describe_failure(e)})")
-    raise SystemExit(
-        f"error: {RAW_DIR / name}: no mirror gave a file with the expected sha256. "
-        f"Tried: {'; '.join(tried)}. "
-        "Set MNIST_MIRROR to a folder or URL holding the four MNIST files to use another mirror."
-    )
+            if path.is_dir():
+                raise ValueError("a folder (only the files directly in it are read)")
+            data = path.read_bytes()
+            decode(data, channels=1)
+        except ValueError as e:
+            print(f"fetch: skipped {path}: {e}", flush=True)
+            skipped += 1
+            continue
+        (folder / path.name).write_bytes(data)
+    copied = len(list(folder.iterdir()))
+    if copied == 0:
+        raise SystemExit(f"error: {images}: no PNG or JPEG image to train on ({skipped} skipped)")
+    print(f"fetch: {copied} images from {images}/ into {RAW_DIR}/, {skipped} skipped", flush=True)
 
 
 def main() -> None:
+    inputs = fingerprint(PARAMS_FILE)
     params = load_params()
-    checksums = params["mnist"]["sha256"]
+    dataset = params["dataset"]
+    inputs |= fingerprint(source(dataset))
     RAW_DIR.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = temporary_path(RAW_DIR)
-    tmp_dir.mkdir()  # with the permissions the umask gives
+    folder = temporary_path(RAW_DIR)
+    folder.mkdir()  # with the permissions the umask gives
     try:
-        print(f"fetch: {len(MNIST_FILES)} MNIST files into {RAW_DIR}/", flush=True)
-        for name in MNIST_FILES:
-            fetch_file(name, checksums[name], tmp_dir / name)
+        if dataset in BUILT_IN:
+            fetch_built_in(dataset, params[dataset], folder)
+        else:
+            fetch_images(folder)
+        check_unchanged(inputs)
         if RAW_DIR.exists():
             shutil.rmtree(RAW_DIR)
-        tmp_dir.rename(RAW_DIR)
+        folder.rename(RAW_DIR)
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

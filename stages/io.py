@@ -10,7 +10,8 @@ import os
 import secrets
 import shutil
 import sys
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,16 @@ def run_stage(main: Callable[[], None]) -> None:
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         sys.exit(f"error: {where}{e.strerror or e}")
+
+
+def write_npz_atomic(path: str | Path, arrays: Iterable[tuple[str, np.ndarray]]) -> None:
+    """Write (name, array) pairs into an .npz one by one, atomically, so that only one array is
+    in memory at a time; np.load reads the file as it reads np.savez's (a zip of .npy files)."""
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
+            for name, array in arrays:
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+    write_atomic(path, write)

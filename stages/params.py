@@ -15,10 +15,10 @@ from typing import Any
 
 from ruamel.yaml import YAML, YAMLError
 
-from stages.mnist import FILES
+from stages.datasets import BUILT_IN, DATASETS
+from stages.idx import FILES
 
 PARAMS_FILE = "params.yaml"
-MNIST_FILES = [name for split in FILES.values() for name in split]
 
 Rule = tuple[Callable[[Any], bool], str]
 
@@ -46,12 +46,10 @@ def _one_of(*choices: str) -> Rule:
     return (lambda v: v in choices, "one of " + ", ".join(choices))
 
 
-def _sha256_per_file(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and sorted(value) == sorted(MNIST_FILES)
-        and all(isinstance(h, str) and re.fullmatch(r"[0-9a-f]{64}", h) for h in value.values())
-    )
+SHA256: Rule = (
+    lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
+    "a sha256 sum (64 hexadecimal digits)",
+)
 
 
 MODELS = ["dense", "dncnn", "unet"]
@@ -60,7 +58,8 @@ MAX_PHOTONS = 1_000_000  # far past where shot noise matters, and well inside wh
 MAX_UNET_WIDTH = 1024  # filters at the U-Net's lowest level: 40M weights, ~0.6 GB with Adam's
 
 SCHEMA: dict[str, Rule] = {
-    "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
+    "dataset": _one_of(*DATASETS),
+    "model": _one_of(*MODELS),
     "noise": _one_of(*NOISE_MODELS),
     # A standard deviation above the whole intensity range [0, 1] leaves nothing to recover.
     "noise_factor": _number_in(0, 1),
@@ -69,11 +68,7 @@ SCHEMA: dict[str, Rule] = {
     "low_light.brightness": _number_in(0, 1, low_open=True),
     "low_light.photons": _number_in(0, MAX_PHOTONS, low_open=True),
     "low_light.read_noise": _number_in(0, 1),
-    "model": _one_of(*MODELS),
-    "mnist.sha256": (
-        _sha256_per_file,
-        "a mapping of " + ", ".join(MNIST_FILES) + " to 64-hex-digit sha256 sums",
-    ),
+    "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
     "dense.hidden_units": (
         lambda v: (
             isinstance(v, list)
@@ -103,6 +98,11 @@ SCHEMA: dict[str, Rule] = {
     "train.loss": _one_of("mse", "mae"),
     "train.validation_fraction": _number_in(0, 0.5, low_open=True),
     "train.distribute": _one_of("default", "mirrored"),  # not multi_worker: see train.py
+    "images.test_fraction": _number_in(0, 0.5, low_open=True),
+    "images.crop_size": _int_in(16, 1024),  # SSIM needs 11x11 at least
+    "images.crops_per_image": _int_in(1, 10_000),
+    "images.grayscale": (lambda v: isinstance(v, bool), "true or false"),
+    **{f"{dataset}.{key}": SHA256 for dataset in BUILT_IN for key in FILES},
 }
 
 

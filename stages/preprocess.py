@@ -1,32 +1,45 @@
-"""Turn the raw MNIST files into clean/noisy float32 image pairs in data/processed/.
+"""Turn the raw data set into clean/noisy float32 image pairs in data/processed/.
 
-Each split is written as one .npz holding `clean` and `noisy` (N x 28 x 28 x 1 float32 in
-[0, 1]) and `labels` (N uint8). The noise (params.yaml's `noise`, with its settings) is drawn
-from a generator seeded by `seed`, with separate streams for train and test, so the same params
-always give the same bytes.
+- mnist, fashion_mnist: each split is one .npz holding `clean` and `noisy` (N x 28 x 28 x 1
+  float32 in [0, 1]) and `labels` (N uint8).
+- images: the files are split into train and test by a hash of each file's name (so adding or
+  removing a file, or changing any other setting, moves no other file across). train.npz holds
+  `images.crops_per_image` random crops of `images.crop_size` pixels from each training file;
+  test.npz holds each test file whole, as `clean_<i>` and `noisy_<i>`, with their `names`.
+  Files are colour (3 channels) if any is, unless `images.grayscale`; every noise model acts on
+  each channel.
+
+The noise (params.yaml's `noise`, with its settings) and the crops are drawn from generators
+seeded by `seed`, with separate streams for train and test, so the same params always give the
+same bytes.
 """
 
+import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from stages.io import check_unchanged, fingerprint, run_stage, write_atomic
-from stages.mnist import FILES, load_split
+from stages.idx import load_split
+from stages.images import colour_channels, decode, files_in
+from stages.io import check_unchanged, fingerprint, run_stage, write_atomic, write_npz_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
 
 RAW_DIR = Path("data/raw")
 PROCESSED_DIR = Path("data/processed")
+MAX_TRAINING_BYTES = 4 << 30  # clean + noisy training crops, in memory at once
 
 
 def scale_to_unit(images: np.ndarray) -> np.ndarray:
-    """uint8 N x H x W -> float32 N x H x W x 1 in [0, 1] (the channel axis Keras expects)."""
-    return (images.astype(np.float32) / np.float32(255))[..., np.newaxis]
+    """uint8 images -> float32 in [0, 1], with the channel axis Keras expects (N x H x W x C)."""
+    scaled = images.astype(np.float32) / np.float32(255)
+    return scaled[..., np.newaxis] if images.ndim == 3 else scaled
 
 
-def write_pairs(path: Path, clean: np.ndarray, noisy: np.ndarray, labels: np.ndarray) -> None:
+def write_pairs(path: Path, clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> None:
     """Save one split's arrays as an uncompressed .npz (fast to load), atomically."""
-    write_atomic(path, lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, labels=labels))
+    write_atomic(path, lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, **extra))
 
 
 def describe_noise(params: dict) -> str:
@@ -36,26 +49,118 @@ def describe_noise(params: dict) -> str:
     return f"{name} noise, " + ", ".join(f"{key} {value}" for key, value in settings.items())
 
 
-def main() -> None:
-    inputs = fingerprint(PARAMS_FILE, RAW_DIR)
-    params = load_params()
-    splits = list(FILES)  # train, test
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
+def preprocess_idx(params: dict, rngs: list[np.random.Generator], inputs: dict) -> None:
+    """MNIST or Fashion-MNIST: noise over the whole of each split."""
     try:  # parse everything before writing anything
-        raw = {split: load_split(RAW_DIR, split) for split in splits}
+        raw = {split: load_split(RAW_DIR, split) for split in ("train", "test")}
     except ValueError as e:
         raise SystemExit(f"error: {e}") from None
-    for split, (images, _) in raw.items():
+    for (split, (images, labels)), rng in zip(raw.items(), rngs, strict=True):
         if len(images) == 0:
             raise SystemExit(f"error: {RAW_DIR}: the {split} split holds no images")
-    for split, rng in zip(splits, rngs, strict=True):
-        images, labels = raw[split]
         clean = scale_to_unit(images)
         noisy = add_noise(clean, params, rng)
         path = PROCESSED_DIR / f"{split}.npz"
         check_unchanged(inputs)
-        write_pairs(path, clean, noisy, labels)
+        write_pairs(path, clean, noisy, labels=labels)
         print(f"preprocess: {path}: {len(clean)} images, {describe_noise(params)}", flush=True)
+
+
+def split_by_name(files: list[Path], test_fraction: float) -> tuple[list[Path], list[Path]]:
+    """(train, test): the files whose names hash lowest are the test set, at least one of each."""
+    ranked = sorted(files, key=lambda path: hashlib.sha256(path.name.encode()).hexdigest())
+    n_test = min(len(files) - 1, max(1, round(len(files) * test_fraction)))
+    return sorted(ranked[n_test:]), sorted(ranked[:n_test])
+
+
+def read_usable(files: list[Path], channels: int, crop: int) -> Iterator[tuple[Path, np.ndarray]]:
+    """Each file as a uint8 image, skipping (with a line each) those smaller than a crop."""
+    for path in files:
+        image = decode(path.read_bytes(), channels)
+        if min(image.shape[:2]) < crop:
+            height, width = image.shape[:2]
+            print(
+                f"preprocess: skipped {path}: {height}x{width}, smaller than the {crop}x{crop} "
+                "crops (images.crop_size)",
+                flush=True,
+            )
+            continue
+        yield path, image
+
+
+def random_crops(image: np.ndarray, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` crops of size x size pixels at random places in the image."""
+    height, width = image.shape[:2]
+    tops = rng.integers(0, height - size + 1, count)
+    lefts = rng.integers(0, width - size + 1, count)
+    return np.stack([image[t : t + size, x : x + size] for t, x in zip(tops, lefts, strict=True)])
+
+
+def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dict) -> None:
+    """Your own images: random crops of the training files, the test files whole."""
+    settings = params["images"]
+    crop, count = settings["crop_size"], settings["crops_per_image"]
+    files = files_in(RAW_DIR)
+    if len(files) < 2:
+        raise SystemExit(f"error: {RAW_DIR}: {len(files)} image(s); a train and a test set need 2")
+    colour = not settings["grayscale"] and any(colour_channels(f.read_bytes()) == 3 for f in files)
+    channels = 3 if colour else 1
+    train_files, test_files = split_by_name(files, settings["test_fraction"])
+    needed = 2 * len(train_files) * count * crop * crop * channels * 4
+    if needed > MAX_TRAINING_BYTES:
+        raise SystemExit(
+            f"error: params.yaml: {len(train_files)} training files x {count} crops of "
+            f"{crop}x{crop}x{channels} take {needed / 2**30:.1f} GiB (noisy and clean), more than "
+            f"the {MAX_TRAINING_BYTES >> 30} GiB allowed; lower images.crops_per_image or "
+            "images.crop_size"
+        )
+
+    train_rng, test_rng = rngs
+    crops = [
+        random_crops(image, crop, count, train_rng)
+        for _, image in read_usable(train_files, channels, crop)
+    ]
+    if not crops:
+        raise SystemExit(f"error: {RAW_DIR}: no training file is at least {crop}x{crop} pixels")
+    clean = scale_to_unit(np.concatenate(crops))
+    noisy = add_noise(clean, params, train_rng)
+    path = PROCESSED_DIR / "train.npz"
+    check_unchanged(inputs)
+    write_pairs(path, clean, noisy)
+    shape = "x".join(map(str, clean.shape[1:]))
+    print(
+        f"preprocess: {path}: {len(clean)} crops of {shape} from {len(crops)} files, "
+        f"{describe_noise(params)}",
+        flush=True,
+    )
+
+    names = []
+
+    def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
+        """One test file at a time, so that memory holds one image, whatever their number."""
+        for path, image in read_usable(test_files, channels, crop):
+            clean = scale_to_unit(image[np.newaxis])
+            yield f"clean_{len(names)}", clean[0]
+            yield f"noisy_{len(names)}", add_noise(clean, params, test_rng)[0]
+            names.append(path.name)
+        if not names:
+            raise SystemExit(f"error: {RAW_DIR}: no test file is at least {crop}x{crop} pixels")
+        yield "names", np.array(names)
+
+    path = PROCESSED_DIR / "test.npz"
+    check_unchanged(inputs)
+    write_npz_atomic(path, test_arrays())
+    print(f"preprocess: {path}: {len(names)} whole images, {describe_noise(params)}", flush=True)
+
+
+def main() -> None:
+    inputs = fingerprint(PARAMS_FILE, RAW_DIR)
+    params = load_params()
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
+    if params["dataset"] == "images":
+        preprocess_images(params, rngs, inputs)
+    else:
+        preprocess_idx(params, rngs, inputs)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,13 @@ import time
 import zipfile
 from pathlib import Path
 
-import keras
+from stages import quiet_tensorflow_startup
+
+with quiet_tensorflow_startup():
+    import keras
+    import tensorflow as tf
+
 import numpy as np
-import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
@@ -26,6 +30,7 @@ TRAIN_DATA = "data/processed/train.npz"
 MODEL_PATH = "models/model.keras"
 LIVE_DIR = "metrics/train"
 STEPS_PER_EXECUTION = 50  # fewer Python round trips per epoch; same maths
+MAX_BATCH_PIXELS = 1 << 22  # a U-Net keeps about 1 KB per pixel for its gradients: ~4 GB
 
 
 def split_train_validation(
@@ -149,23 +154,38 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
         )
 
 
-def check_unet_fits(depth: int, image_shape: tuple[int, ...]) -> None:
-    """Stop with one line, before any work, if the U-Net cannot take images of this size.
+def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
+    """Stop with one line, before any work, if the chosen model cannot train on these images.
 
-    It pads them by reflection to a multiple of 2**depth (then halves them `depth` times), and a
-    reflection can add no more pixels than the image has: 28x28 takes depths up to 5 (32x32).
+    The dense model knows one image size, and `dataset: images` is scored on whole images of
+    any size. A U-Net pads the images by reflection to a multiple of 2**depth (then halves them
+    `depth` times), and a reflection can add no more pixels than the image has: 28x28 takes
+    depths up to 5 (32x32). And a batch must fit in memory: at most MAX_BATCH_PIXELS pixels.
     """
+    name, height, width = params["model"], image_shape[0], image_shape[1]
+    if name == "dense" and params["dataset"] == "images":
+        raise SystemExit(
+            "error: params.yaml: model dense knows only one image size, but dataset images is "
+            "scored on whole images of any size; use model=unet or model=dncnn"
+        )
 
-    def fits(d: int) -> bool:
-        return all((-side) % 2**d < side for side in image_shape[:2])
+    def fits(depth: int) -> bool:
+        return all((-side) % 2**depth < side for side in (height, width))
 
+    depth = params["unet"]["depth"] if name == "unet" else 0
     if not fits(depth):
-        height, width = image_shape[:2]
         deepest = max(d for d in range(depth) if fits(d))
         raise SystemExit(
             f"error: params.yaml: unet.depth {depth} needs the images padded to a multiple of "
             f"{2**depth} pixels, more than reflecting these {height}x{width} images can add; "
             f"use unet.depth <= {deepest}"
+        )
+    batch_size = params[name]["batch_size"]
+    if batch_size * height * width > MAX_BATCH_PIXELS:
+        raise SystemExit(
+            f"error: params.yaml: a batch of {batch_size} images of {height}x{width} is "
+            f"{batch_size * height * width:,} pixels, more than the {MAX_BATCH_PIXELS:,} that fit "
+            f"in memory here; lower {name}.batch_size (or images.crop_size)"
         )
 
 
@@ -221,8 +241,7 @@ def main() -> None:
     with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
         clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
     image_shape = tuple(clean.shape[1:])
-    if params["model"] == "unet":
-        check_unet_fits(recipe["depth"], image_shape)
+    check_model_fits(params, image_shape)
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
     train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
     val_batches = batches(noisy, clean, val_idx, 1000)

@@ -17,10 +17,17 @@ import numpy as np
 import pytest
 import yaml
 
-from stages.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC
+from stages.idx import FILES, IMAGE_MAGIC, LABEL_MAGIC
 
 PROJECT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", ".gitignore", ".dvcignore", "stages"]
+PROJECT_FILES = [
+    "dvc.yaml",
+    ".gitignore",
+    ".dvcignore",
+    "stages",
+    "data/mnist",
+    "data/fashion_mnist",
+]
 TINY_TRAIN, TINY_TEST = 300, 60
 
 # TensorFlow fixes its devices at start-up, so the split has to happen before the stage runs.
@@ -62,17 +69,20 @@ def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_tiny_mnist(folder: Path) -> dict[str, str]:
-    """Write the four MNIST files (tiny) into folder; return their sha256 sums by name."""
+    """Write the four MNIST .gz files (tiny) into folder; return the sha256 of each file's
+    decompressed content, by its key in params.yaml (train_images, ...)."""
     folder.mkdir(parents=True, exist_ok=True)
     sums = {}
     for split, n, seed in (("train", TINY_TRAIN, 1), ("test", TINY_TEST, 2)):
         images, labels = synthetic_digits(n, seed)
-        for name, array, magic in zip(
-            FILES[split], (images, labels), (IMAGE_MAGIC, LABEL_MAGIC), strict=True
+        for kind, array, magic in (
+            ("images", images, IMAGE_MAGIC),
+            ("labels", labels, LABEL_MAGIC),
         ):
-            data = gzip.compress(idx_bytes(array, magic), mtime=0)
-            (folder / name).write_bytes(data)
-            sums[name] = hashlib.sha256(data).hexdigest()
+            key = f"{split}_{kind}"
+            data = idx_bytes(array, magic)
+            (folder / f"{FILES[key]}.gz").write_bytes(gzip.compress(data, mtime=0))
+            sums[key] = hashlib.sha256(data).hexdigest()
     return sums
 
 
@@ -157,9 +167,11 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
     run(path, "git", "config", "user.email", "test@example.com", env=env)
     run(path, "git", "config", "user.name", "test", env=env)
     run(path, "dvc", "init", "-q", env=env)
+    shutil.copy(PROJECT / ".dvc/config", path / ".dvc/config")  # the offline plots page
+    shutil.copytree(PROJECT / ".dvc/plots", path / ".dvc/plots")
     # a smaller dense net than the default, which on 270 sparse images stays near black
     tiny_dense = {"hidden_units": [256, 64], "epochs": 3, "batch_size": 20, "learning_rate": 0.002}
-    set_params(path, mnist={"sha256": sha256}, dense=tiny_dense)
+    set_params(path, mnist=sha256, dense=tiny_dense)
     set_params(path, **params)
     run(path, "git", "add", "-A", env=env)
     run(path, "git", "commit", "-qm", "pipeline", env=env)

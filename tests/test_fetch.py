@@ -1,33 +1,50 @@
 """fetch.main in a temporary working folder, against local mirrors (no network)."""
 
+import gzip
 import resource
 import shutil
 
+import numpy as np
 import pytest
+import tensorflow as tf
 import yaml
 
 from stages import fetch
+from stages.idx import FILES
 from tests.conftest import committed_params, serve_folder
+
+UNREACHABLE = "http://127.0.0.1:9/"  # port 9: connection refused
+
+
+def make_workdir(folder, dataset: str, sums: dict[str, str], public: list[str]) -> None:
+    """params.yaml expecting `sums` for `dataset`, and data/<dataset>/mirrors.txt."""
+    params = committed_params()
+    params["dataset"] = dataset
+    params.setdefault(dataset, {}).update(sums)
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    (folder / "data" / dataset).mkdir(parents=True)
+    if dataset != "images":
+        (folder / "data" / dataset / "mirrors.txt").write_text("# public\n" + "\n".join(public))
 
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, tiny_mnist):
     """A working folder whose params.yaml expects the tiny MNIST; public mirrors unreachable."""
-    params = committed_params()
-    params["mnist"]["sha256"] = tiny_mnist[1]
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    make_workdir(tmp_path, "mnist", tiny_mnist[1], [UNREACHABLE])
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(fetch, "PUBLIC_MIRRORS", ["http://127.0.0.1:9/"])  # port 9: refused
     return tmp_path
 
 
-def test_fetches_all_four_files_from_a_local_folder(workdir, tiny_mnist, monkeypatch, capsys):
+def test_fetches_all_four_files_from_a_local_folder_decompressed(
+    workdir, tiny_mnist, monkeypatch, capsys
+):
     monkeypatch.setenv("MNIST_MIRROR", str(tiny_mnist[0]))
     fetch.main()
-    for name in tiny_mnist[1]:
-        assert (workdir / "data/raw" / name).read_bytes() == (tiny_mnist[0] / name).read_bytes()
+    for name in FILES.values():
+        expected = gzip.decompress((tiny_mnist[0] / f"{name}.gz").read_bytes())
+        assert (workdir / "data/raw" / name).read_bytes() == expected
     assert capsys.readouterr().out.count("sha256 ok") == 4
-    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["raw"]
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["mnist", "raw"]
 
 
 def test_falls_back_to_the_next_mirror_when_one_serves_a_bad_file(
@@ -35,14 +52,31 @@ def test_falls_back_to_the_next_mirror_when_one_serves_a_bad_file(
 ):
     bad = tmp_path / "bad_mirror"
     shutil.copytree(tiny_mnist[0], bad)
-    (bad / "train-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
+    (bad / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"not mnist"))
     for url in serve_folder(tiny_mnist[0]):
+        (workdir / "data/mnist/mirrors.txt").write_text(f"{UNREACHABLE}\n{url}\n")
         monkeypatch.setenv("MNIST_MIRROR", str(bad))
-        monkeypatch.setattr(fetch, "PUBLIC_MIRRORS", ["http://127.0.0.1:9/", url])
         fetch.main()
-    assert (workdir / "data/raw/train-labels-idx1-ubyte.gz").read_bytes() == (
-        tiny_mnist[0] / "train-labels-idx1-ubyte.gz"
-    ).read_bytes()
+    assert (workdir / "data/raw/train-labels-idx1-ubyte").read_bytes() == gzip.decompress(
+        (tiny_mnist[0] / "train-labels-idx1-ubyte.gz").read_bytes()
+    )
+
+
+def test_a_mirror_that_compresses_differently_serves_the_same_data(
+    tmp_path, tiny_mnist, monkeypatch
+):
+    """Debian's Fashion-MNIST package re-compressed the published .gz files: other .gz bytes,
+    the same data. The checksums are the data's, so such a copy is accepted."""
+    recompressed = tmp_path / "recompressed"
+    recompressed.mkdir()
+    for name in FILES.values():
+        data = gzip.decompress((tiny_mnist[0] / f"{name}.gz").read_bytes())
+        (recompressed / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=1, mtime=7))
+    make_workdir(tmp_path / "work", "fashion_mnist", tiny_mnist[1], [UNREACHABLE])
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("FASHION_MNIST_MIRROR", str(recompressed))
+    fetch.main()
+    assert sorted(p.name for p in (tmp_path / "work/data/raw").iterdir()) == sorted(FILES.values())
 
 
 def test_fails_with_every_place_tried_and_leaves_nothing(workdir, monkeypatch, tmp_path):
@@ -50,11 +84,14 @@ def test_fails_with_every_place_tried_and_leaves_nothing(workdir, monkeypatch, t
     with pytest.raises(SystemExit) as failure:
         fetch.main()
     message = str(failure.value)
-    assert message.startswith("error: data/raw/train-images-idx3-ubyte.gz: no mirror gave a file")
+    assert message.startswith(
+        "error: data/raw/train-images-idx3-ubyte: no mirror gave the data with the expected "
+        "sha256 (mnist.train_images in params.yaml). Tried: "
+    )
     assert f"{tmp_path / 'empty'} (No such file or directory)" in message
-    assert "http://127.0.0.1:9/ (" in message
+    assert f"{UNREACHABLE} (" in message
     assert "Set MNIST_MIRROR to a folder or URL" in message and "\n" not in message
-    assert list((workdir / "data").iterdir()) == []
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["mnist"]
 
 
 def test_replaces_an_existing_raw_folder_whole(workdir, tiny_mnist, monkeypatch):
@@ -62,7 +99,7 @@ def test_replaces_an_existing_raw_folder_whole(workdir, tiny_mnist, monkeypatch)
     (workdir / "data/raw/stale.txt").write_text("old")
     monkeypatch.setenv("MNIST_MIRROR", str(tiny_mnist[0]))
     fetch.main()
-    assert sorted(p.name for p in (workdir / "data/raw").iterdir()) == sorted(tiny_mnist[1])
+    assert sorted(p.name for p in (workdir / "data/raw").iterdir()) == sorted(FILES.values())
 
 
 def test_a_full_disk_is_named_as_such_not_blamed_on_the_mirror(workdir, tiny_mnist, monkeypatch):
@@ -75,6 +112,42 @@ def test_a_full_disk_is_named_as_such_not_blamed_on_the_mirror(workdir, tiny_mni
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     assert str(failure.value) == (
-        "error: data/raw: cannot write train-images-idx3-ubyte.gz: File too large"
+        "error: data/raw: cannot write train-images-idx3-ubyte: File too large"
     )
-    assert list((workdir / "data").iterdir()) == []
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["mnist"]
+
+
+def test_images_are_copied_and_every_other_file_is_named_and_skipped(tmp_path, monkeypatch, capsys):
+    make_workdir(tmp_path, "images", {}, [])
+    images = tmp_path / "data/images"
+    pixels = np.zeros((20, 30, 3), np.uint8)
+    (images / "a.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (images / "b.JPG").write_bytes(tf.io.encode_jpeg(pixels).numpy())
+    (images / "notes.txt").write_text("not an image")
+    (images / "cut.png").write_bytes(tf.io.encode_png(pixels).numpy()[:40])
+    (images / "empty.jpg").write_bytes(b"")
+    (images / "sub").mkdir()
+    (images / ".hidden.png").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    fetch.main()
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(p.name for p in (tmp_path / "data/raw").iterdir()) == ["a.png", "b.JPG"]
+    assert (tmp_path / "data/raw/b.JPG").read_bytes() == (images / "b.JPG").read_bytes()
+    assert out[:4] == [
+        "fetch: skipped data/images/cut.png: cannot decode it: " + out[0].split(": ", 3)[-1],
+        "fetch: skipped data/images/empty.jpg: empty file",
+        "fetch: skipped data/images/notes.txt: not a PNG or JPEG image",
+        "fetch: skipped data/images/sub: a folder (only the files directly in it are read)",
+    ]
+    assert out[4] == "fetch: 2 images from data/images/ into data/raw/, 4 skipped"
+
+
+def test_a_folder_without_images_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    make_workdir(tmp_path, "images", {}, [])
+    (tmp_path / "data/images/notes.txt").write_text("not an image")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        SystemExit, match=r"^error: data/images: no PNG or JPEG image to train on \(1 skipped\)$"
+    ):
+        fetch.main()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["images"]

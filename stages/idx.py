@@ -1,18 +1,20 @@
-"""Read MNIST's IDX files (the format the original `.gz` files use).
+"""Read IDX files, the format of MNIST and Fashion-MNIST.
 
 The format is tiny: a 4-byte magic number (0x0000 + element type 0x08 for uint8 + number of
 dimensions), one big-endian uint32 per dimension, then the raw bytes. Checking the magic and the
 size catches a truncated download or a swapped file before it silently becomes wrong data.
 """
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 
+# The four files of a set: params.yaml's checksum key -> the published name (without .gz)
 FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
 }
 IMAGE_MAGIC = 0x00000803  # uint8, 3 dimensions (count, rows, cols)
 LABEL_MAGIC = 0x00000801  # uint8, 1 dimension (count)
@@ -41,23 +43,13 @@ def parse_idx(data: bytes, expected_magic: int, name: str) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
-def read_idx_gz(path: Path, expected_magic: int) -> np.ndarray:
-    """Read a gzip-compressed IDX file; a corrupt gzip stream is reported like a bad header."""
-    try:
-        data = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError) as e:
-        raise ValueError(f"{path}: not a valid gzip file ({e})") from None
-    return parse_idx(data, expected_magic, str(path))
-
-
 def load_split(raw_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return (images as N x 28 x 28 uint8, labels as N uint8) of the 'train' or 'test' split."""
-    images_name, labels_name = FILES[split]
-    images = read_idx_gz(raw_dir / images_name, IMAGE_MAGIC)
-    labels = read_idx_gz(raw_dir / labels_name, LABEL_MAGIC)
+    """Return (images as N x height x width uint8, labels as N uint8) of 'train' or 'test'."""
+    images_path, labels_path = (raw_dir / FILES[f"{split}_{kind}"] for kind in ("images", "labels"))
+    images = parse_idx(images_path.read_bytes(), IMAGE_MAGIC, str(images_path))
+    labels = parse_idx(labels_path.read_bytes(), LABEL_MAGIC, str(labels_path))
     if len(images) != len(labels):
         raise ValueError(
-            f"{raw_dir / images_name}: {len(images)} images "
-            f"but {labels_name} has {len(labels)} labels"
+            f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels"
         )
     return images, labels

@@ -1,0 +1,70 @@
+"""PNG and JPEG files: what `dataset: images`, its checks and the `denoise` command share.
+
+Images are decoded with TensorFlow's codecs (imported only when an image is first read, so that
+the MNIST stages never load it) into uint8 arrays shaped (height, width, channels).
+"""
+
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from stages import quiet_tensorflow_startup
+
+SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def files_in(folder: Path, images_only: bool = True) -> list[Path]:
+    """The files directly inside `folder`, by name, hidden ones left out (no subfolders); with
+    images_only, those with a PNG or JPEG suffix."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and (path.suffix.lower() in SUFFIXES or not images_only)
+    )
+
+
+def colour_channels(data: bytes) -> int:
+    """3 for a colour image, 1 for a grayscale one, read from the PNG or JPEG header alone.
+
+    PNG colour types 0 and 4 are gray (with alpha); palette images count as colour. A JPEG's
+    frame header gives its number of components.
+    """
+    if data.startswith(b"\x89PNG"):
+        return 1 if len(data) > 25 and data[25] in (0, 4) else 3
+    position = 2
+    while position + 9 < len(data):  # JPEG segments: FF, marker, 2-byte length, payload
+        marker = data[position + 1]
+        length = struct.unpack(">H", data[position + 2 : position + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
+            return 1 if data[position + 9] == 1 else 3
+        position += 2 + length
+    return 3
+
+
+def decode(data: bytes, channels: int) -> np.ndarray:
+    """A PNG or JPEG file's bytes as a uint8 (height, width, channels) array; colour becomes gray
+    (channels=1) or gray becomes three equal channels (channels=3), and alpha is dropped.
+
+    Raises ValueError with a short reason for an empty file, one that is not a PNG or JPEG image,
+    and one cut short or corrupt.
+    """
+    if not data:
+        raise ValueError("empty file")
+    if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
+        raise ValueError("not a PNG or JPEG image")
+    with quiet_tensorflow_startup():
+        import tensorflow as tf
+    try:
+        return tf.io.decode_image(data, channels=channels, expand_animations=False).numpy()
+    except tf.errors.InvalidArgumentError as e:  # truncated or corrupt
+        reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]", "", e.message).strip()
+        raise ValueError(f"cannot decode it: {reason}") from None
+
+
+def read_image(path: Path, channels: int) -> np.ndarray:
+    """An image file as float32 (height, width, channels) in [0, 1]; ValueError as decode()."""
+    return decode(path.read_bytes(), channels).astype(np.float32) / np.float32(255)
