@@ -22,11 +22,11 @@ def run(*args: object) -> subprocess.CompletedProcess:
 
 
 def write_image(path: Path, height: int, width: int, seed: int, channels: int = 1) -> np.ndarray:
-    """Write a random PNG or JPEG (by suffix); return the grayscale uint8 pixels a reader sees."""
+    """Write a random PNG or JPEG (by suffix); return the uint8 pixels a reader sees."""
     pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), np.uint8)
     encode = tf.io.encode_png if path.suffix == ".png" else tf.io.encode_jpeg
     path.write_bytes(encode(pixels).numpy())
-    return tf.io.decode_image(path.read_bytes(), channels=1).numpy()
+    return tf.io.decode_image(path.read_bytes(), channels=channels).numpy()
 
 
 def errors(result: subprocess.CompletedProcess) -> list[str]:
@@ -70,6 +70,9 @@ def test_png_and_jpeg_of_odd_sizes_and_a_folder_come_out_as_pngs_of_the_same_nam
 
     assert result.returncode == 0, result.stderr
     assert "4 of 4 image(s) written" in result.stdout
+    assert (  # said once, for the one colour image
+        result.stdout.count("is a grayscale model: each channel of a colour image is denoised") == 1
+    )
     for name, pixels in expected.items():
         out = read_png(tmp_path / "out" / (Path(name).stem + ".png"))
         np.testing.assert_array_equal(out, pixels)  # identity model: same pixels, same size
@@ -169,10 +172,10 @@ def test_the_installed_console_script_runs(tmp_path, unet_path):
 
 
 def test_batches_split_across_model_calls_give_every_image_its_own_result(tmp_path, unet_path):
-    pixels = [write_image(tmp_path / f"{i}.png", 20, 24, seed=i) for i in range(3)]
-    result = run(tmp_path, "-o", tmp_path / "out", "--model", unet_path, "--batch-size", "2")
+    pixels = [write_image(tmp_path / f"{i}.png", 12, 10, seed=i) for i in range(3)]
+    result = run(tmp_path, "-o", tmp_path / "out", "--model", unet_path, "--tile", "16")
     assert result.returncode == 0, result.stderr
-    for i, expected in enumerate(pixels):  # batches of 2 and 1
+    for i, expected in enumerate(pixels):  # 256 pixels a call: batches of 2 images and 1
         np.testing.assert_array_equal(read_png(tmp_path / f"out/{i}.png"), expected)
 
 
@@ -190,14 +193,14 @@ def test_two_inputs_with_the_same_output_name_do_not_overwrite_each_other(tmp_pa
     np.testing.assert_array_equal(read_png(tmp_path / "out/a.png"), first)
 
 
-def test_an_empty_folder_and_a_bad_batch_size_are_errors(tmp_path, unet_path):
+def test_an_empty_folder_and_a_tile_too_small_are_errors(tmp_path, unet_path):
     (tmp_path / "empty").mkdir()
     empty = run(tmp_path / "empty", "-o", tmp_path / "out", "--model", unet_path)
     assert empty.returncode == 1
     assert errors(empty) == [f"error: {tmp_path / 'empty'}: no PNG or JPEG files in this folder"]
-    zero = run(tmp_path / "empty", "-o", tmp_path / "out", "--batch-size", "0")
-    assert zero.returncode == 2
-    assert "--batch-size must be an integer >= 1, got 0" in zero.stderr
+    small = run(tmp_path / "empty", "-o", tmp_path / "out", "--tile", "8")
+    assert small.returncode == 2
+    assert "--tile must be an integer >= 16, got 8" in small.stderr
 
 
 def test_a_file_that_is_not_a_model_is_one_line(tmp_path):
@@ -235,3 +238,42 @@ def test_an_output_that_is_a_file_is_one_line_up_front(tmp_path, unet_path):
         f"error: {tmp_path / 'out.png'}: not a folder; -o names the folder for the results"
     ]
     assert (tmp_path / "out.png").read_bytes() == b"an existing file"
+
+
+def test_a_colour_model_keeps_colour_and_takes_gray_images_too(tmp_path):
+    model_path = tmp_path / "colour.keras"
+    build_unet(depth=2, filters=4, channels=3).save(model_path)
+    colour = write_image(tmp_path / "photo.png", 30, 41, seed=0, channels=3)
+    gray = write_image(tmp_path / "scan.png", 30, 41, seed=1, channels=1)
+    result = run(
+        tmp_path / "photo.png", tmp_path / "scan.png", "-o", tmp_path / "out", "--model", model_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "grayscale model" not in result.stdout
+    np.testing.assert_array_equal(read_png(tmp_path / "out/photo.png"), colour)
+    np.testing.assert_array_equal(read_png(tmp_path / "out/scan.png"), gray)  # gray stays gray
+
+
+def test_a_large_image_in_tiles_comes_out_as_the_whole_image_would(tmp_path):
+    model = build_unet(depth=2, filters=4, batch_norm=True)
+    rng = np.random.default_rng(0)
+    for weight in model.weights:  # not the identity: a model that changes the image
+        low, high = (0.5, 1.5) if "variance" in weight.path else (-0.3, 0.3)
+        weight.assign(rng.uniform(low, high, weight.shape).astype(np.float32))
+    model.save(tmp_path / "model.keras")
+    write_image(tmp_path / "big.png", 300, 205, seed=0)
+    outputs = {}
+    for tile in (48, 512):  # 7 x 5 tiles with margins, or the whole image in one call
+        run_result = run(
+            tmp_path / "big.png",
+            "-o",
+            tmp_path / f"out{tile}",
+            "--model",
+            tmp_path / "model.keras",
+            "--tile",
+            tile,
+        )
+        assert run_result.returncode == 0, run_result.stderr
+        outputs[tile] = read_png(tmp_path / f"out{tile}/big.png").astype(int)
+    assert np.abs(outputs[48] - outputs[512]).max() <= 1  # float rounding, then 8 bits
+    assert np.abs(outputs[512] - read_png(tmp_path / "big.png").astype(int)).max() > 10

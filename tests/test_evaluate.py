@@ -5,24 +5,36 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import yaml
 
-from stages.evaluate import ZOOM, example_grid
+from stages.evaluate import example_grid
 from stages.models import build_dense_autoencoder, build_unet
 from stages.train import save_model
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, committed_params
 
 
-def test_example_grid_shows_the_first_image_of_each_digit_in_three_rows():
-    labels = np.array([3, 0, 1, 2, 4, 5, 6, 7, 8, 9, 0], np.uint8)
-    clean = np.zeros((11, 28, 28, 1), np.float32)
-    clean[:, 0, 0, 0] = np.arange(11) / 10  # tag each image by its index
-    noisy, denoised = clean + 0.0, np.clip(clean + 2.0, 0, 1)
-    grid = example_grid(clean, noisy, denoised, labels)
-    assert grid.shape == (3 * 28 * ZOOM, 10 * 28 * ZOOM, 1)
-    first_of_each_digit = [1, 2, 3, 0, 4, 5, 6, 7, 8, 9]  # digit 0 is image 1, not image 10
-    tags = grid[0, :: 28 * ZOOM, 0]
-    np.testing.assert_allclose(tags, np.array(first_of_each_digit) / 10)
-    assert (grid[2 * 28 * ZOOM :] == 1).all()  # the denoised row
+def test_example_grid_has_three_labelled_rows_and_a_column_per_example():
+    pictures = [
+        (np.full((28, 28, 1), i / 10), np.zeros((28, 28, 1)), np.ones((28, 28, 1)))
+        for i in range(4)
+    ]
+    grid = example_grid(pictures)
+    label_width = grid.shape[1] - 4 * 84  # MNIST's 28x28 shown at 84x84
+    assert grid.shape == (3 * 84, label_width + 4 * 84, 1) and 0 < label_width < 120
+    clean_row = grid[:84, label_width:]
+    np.testing.assert_allclose(clean_row[0, ::84, 0], [0, 0.1, 0.2, 0.3])
+    assert (grid[84:168, label_width:] == 0).all() and (grid[168:, label_width:] == 1).all()
+    labels = grid[:, :label_width, 0]
+    assert all(labels[row * 84 : (row + 1) * 84].any() for row in range(3))  # a word per row
+
+
+def test_example_grid_cuts_photos_of_any_size_to_their_centres_in_colour():
+    big = np.zeros((300, 200, 3))
+    big[150, 100] = 1  # its centre pixel
+    grid = example_grid([(big, big, big), (np.zeros((150, 160, 3)),) * 3])
+    label_width = grid.shape[1] - 2 * 128
+    assert grid.shape == (3 * 128, label_width + 2 * 128, 3)
+    assert grid[64, label_width + 64].tolist() == [1, 1, 1]
 
 
 def run_evaluate(
@@ -30,6 +42,7 @@ def run_evaluate(
 ) -> subprocess.CompletedProcess:
     """The evaluate stage in `folder`, on this model and these clean images with a little noise."""
     (folder / "data/processed").mkdir(parents=True)
+    (folder / "params.yaml").write_text(yaml.safe_dump(committed_params()))
     noisy = np.clip(clean + 0.1, 0, 1)
     labels = np.zeros(len(clean), np.uint8)
     np.savez(folder / "data/processed/test.npz", clean=clean, noisy=noisy, labels=labels)

@@ -18,6 +18,7 @@ UNREACHABLE = "http://127.0.0.1:9/"  # port 9: connection refused
 
 def make_workdir(folder, dataset: str, sums: dict[str, str], public: list[str]) -> None:
     """params.yaml expecting `sums` for `dataset`, and data/<dataset>/mirrors.txt."""
+    folder.mkdir(exist_ok=True)
     params = committed_params()
     params["dataset"] = dataset
     params.setdefault(dataset, {}).update(sums)

@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from stages.mnist import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx, read_idx_gz
+from stages.idx import IMAGE_MAGIC, LABEL_MAGIC, load_split, parse_idx
 from tests.conftest import idx_bytes, write_tiny_mnist
 
 
@@ -40,25 +40,24 @@ def test_parse_idx_rejects_a_truncated_header():
         parse_idx(b"\0\0", IMAGE_MAGIC, "images")
 
 
-def test_read_idx_gz_reports_a_broken_gzip_stream(tmp_path):
-    path = tmp_path / "train-images-idx3-ubyte.gz"
-    path.write_bytes(gzip.compress(idx_bytes(np.zeros((2, 2, 2), np.uint8), IMAGE_MAGIC))[:-5])
-    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz: not a valid gzip file"):
-        read_idx_gz(path, IMAGE_MAGIC)
+def decompressed_tiny_mnist(folder):
+    """The four tiny IDX files, decompressed as fetch stores them in data/raw."""
+    write_tiny_mnist(folder)
+    for gz in folder.glob("*.gz"):
+        gz.with_suffix("").write_bytes(gzip.decompress(gz.read_bytes()))
 
 
 def test_load_split_returns_matching_images_and_labels(tmp_path):
-    write_tiny_mnist(tmp_path)
+    decompressed_tiny_mnist(tmp_path)
     images, labels = load_split(tmp_path, "test")
     assert images.shape == (60, 28, 28) and images.dtype == np.uint8
     assert labels.shape == (60,) and labels.max() <= 9
 
 
 def test_load_split_rejects_a_count_mismatch(tmp_path):
-    write_tiny_mnist(tmp_path)
-    labels = np.zeros(59, np.uint8)
-    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(
-        gzip.compress(idx_bytes(labels, LABEL_MAGIC))
+    decompressed_tiny_mnist(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(
+        idx_bytes(np.zeros(59, np.uint8), LABEL_MAGIC)
     )
-    with pytest.raises(ValueError, match="60 images but t10k-labels-idx1-ubyte.gz has 59 labels"):
+    with pytest.raises(ValueError, match="60 images but t10k-labels-idx1-ubyte has 59 labels"):
         load_split(tmp_path, "test")

@@ -107,11 +107,9 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
             [500, 0],
             "dense.hidden_units must be a list of 1 to 16 integers in [1, 65536]",
         ),
-        (
-            "mnist.sha256",
-            {"a.gz": "00"},
-            "mnist.sha256 must be a mapping of train-images-idx3-ubyte.gz",
-        ),
+        ("mnist.train_images", "00", "mnist.train_images must be a sha256 sum (64 hexadecimal"),
+        ("dataset", "cifar", "dataset must be one of mnist, fashion_mnist, images, got 'cifar'"),
+        ("images.crop_size", 8, "images.crop_size must be an integer in [16, 1024], got 8"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):

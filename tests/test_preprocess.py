@@ -1,22 +1,24 @@
-"""The preprocess stage in a scratch folder holding a tiny MNIST."""
+"""The preprocess stage in a scratch folder holding a tiny data set, run as DVC runs it."""
 
+import gzip
 import os
 import resource
-import shutil
 import subprocess
 import sys
 
 import numpy as np
+import pytest
+import tensorflow as tf
 import yaml
 
 from tests.conftest import PROJECT, TINY_TEST, TINY_TRAIN, committed_params
 
 
-def run_preprocess(folder, tiny_mnist, file_size_limit=None) -> subprocess.CompletedProcess:
+def run_preprocess(folder, file_size_limit=None, **settings) -> subprocess.CompletedProcess:
     params = committed_params()
-    params["mnist"]["sha256"] = tiny_mnist[1]
+    for key, value in settings.items():
+        params[key].update(value) if isinstance(value, dict) else params.update({key: value})
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
-    shutil.copytree(tiny_mnist[0], folder / "data/raw")
 
     def limit_file_size():  # writes past the limit fail as on a full disk (EFBIG, not ENOSPC)
         if file_size_limit is not None:
@@ -32,19 +34,101 @@ def run_preprocess(folder, tiny_mnist, file_size_limit=None) -> subprocess.Compl
     )
 
 
-def test_writes_clean_and_noisy_pairs_of_each_split(tmp_path, tiny_mnist):
-    result = run_preprocess(tmp_path, tiny_mnist)
+@pytest.fixture
+def tiny_raw(tmp_path, tiny_mnist):
+    """data/raw as fetch leaves it for the tiny MNIST: the four IDX files, decompressed."""
+    (tmp_path / "data/raw").mkdir(parents=True)
+    for gz in tiny_mnist[0].glob("*.gz"):
+        (tmp_path / "data/raw" / gz.stem).write_bytes(gzip.decompress(gz.read_bytes()))
+    return tmp_path
+
+
+def test_writes_clean_and_noisy_pairs_of_each_split(tiny_raw):
+    result = run_preprocess(tiny_raw)
     assert result.returncode == 0, result.stderr
     for split, n in (("train", TINY_TRAIN), ("test", TINY_TEST)):
-        with np.load(tmp_path / f"data/processed/{split}.npz") as data:
+        with np.load(tiny_raw / f"data/processed/{split}.npz") as data:
+            assert data.files == ["clean", "noisy", "labels"]
             assert data["clean"].shape == data["noisy"].shape == (n, 28, 28, 1)
             assert data["labels"].shape == (n,)
         line = f"preprocess: data/processed/{split}.npz: {n} images, gaussian noise"
         assert line in result.stdout
 
 
-def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path, tiny_mnist):
-    result = run_preprocess(tmp_path, tiny_mnist, file_size_limit=100_000)
+def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tiny_raw):
+    result = run_preprocess(tiny_raw, file_size_limit=100_000)
     assert result.returncode == 1
     assert result.stderr == "error: data/processed/train.npz: File too large\n"
-    assert list((tmp_path / "data/processed").iterdir()) == []
+    assert list((tiny_raw / "data/processed").iterdir()) == []
+
+
+def write_photos(folder, sizes: dict[str, tuple[int, int, int]]) -> None:
+    """Random images of the given (height, width, channels), as PNG or JPEG by their suffix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (name, shape) in enumerate(sizes.items()):
+        pixels = np.random.default_rng(i).integers(0, 256, shape, np.uint8)
+        encode = tf.io.encode_png if name.endswith(".png") else tf.io.encode_jpeg
+        (folder / name).write_bytes(encode(pixels).numpy())
+
+
+PHOTOS = {
+    "a.png": (40, 50, 3),
+    "b.jpg": (64, 48, 3),
+    "c.png": (33, 70, 1),  # grayscale, in a folder that has colour ones
+    "d.jpg": (20, 90, 1),  # smaller than a 24-pixel crop: skipped
+    "e.png": (48, 48, 3),
+    "f.png": (100, 30, 3),
+}
+
+
+def test_your_images_become_crops_to_train_on_and_whole_images_to_test_on(tmp_path):
+    write_photos(tmp_path / "data/raw", PHOTOS)
+    images = {"crop_size": 24, "crops_per_image": 3, "test_fraction": 0.34, "grayscale": False}
+    result = run_preprocess(tmp_path, dataset="images", images=images)
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "data/processed/train.npz") as train:
+        assert train.files == ["clean", "noisy"]
+        assert train["clean"].shape[1:] == (24, 24, 3)  # colour, as some of the files are
+        assert train["clean"].shape == train["noisy"].shape
+        n_train = len(train["clean"]) // 3
+    with np.load(tmp_path / "data/processed/test.npz") as test:
+        names = list(test["names"])
+        for i, name in enumerate(names):
+            height, width, _ = PHOTOS[name]
+            assert test[f"clean_{i}"].shape == test[f"noisy_{i}"].shape == (height, width, 3)
+    assert n_train + len(names) == 5  # every file but the one smaller than a crop
+    assert (
+        "preprocess: skipped data/raw/d.jpg: 20x90, smaller than the 24x24 crops" in result.stdout
+    )
+
+    # Same files, other settings: the same split (it depends on the names alone).
+    again = run_preprocess(tmp_path, dataset="images", images={**images, "crop_size": 16}, seed=7)
+    assert again.returncode == 0, again.stderr
+    with np.load(tmp_path / "data/processed/test.npz") as test:
+        assert sorted(set(test["names"]) - {"d.jpg"}) == sorted(set(names) - {"d.jpg"})
+
+
+def test_grayscale_can_be_forced_and_the_same_params_give_the_same_bytes(tmp_path):
+    write_photos(tmp_path / "data/raw", PHOTOS)
+    images = {"crop_size": 24, "crops_per_image": 2, "test_fraction": 0.34, "grayscale": True}
+    first = run_preprocess(tmp_path, dataset="images", images=images)
+    assert first.returncode == 0, first.stderr
+    data = {s: (tmp_path / f"data/processed/{s}.npz").read_bytes() for s in ("train", "test")}
+    with np.load(tmp_path / "data/processed/train.npz") as train:
+        assert train["clean"].shape[-1] == 1
+    assert run_preprocess(tmp_path, dataset="images", images=images).returncode == 0
+    for split, content in data.items():
+        assert (tmp_path / f"data/processed/{split}.npz").read_bytes() == content
+
+
+def test_too_few_images_or_too_many_crops_are_one_line(tmp_path):
+    write_photos(tmp_path / "data/raw", {"only.png": (40, 40, 3)})
+    result = run_preprocess(tmp_path, dataset="images")
+    assert result.returncode == 1
+    assert result.stderr == "error: data/raw: 1 image(s); a train and a test set need 2\n"
+    write_photos(tmp_path / "data/raw", {"two.png": (40, 40, 3)})
+    images = {"crop_size": 1024, "crops_per_image": 10_000}
+    result = run_preprocess(tmp_path, dataset="images", images=images)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: params.yaml: 1 training files x 10000 crops of ")
+    assert "lower images.crops_per_image or images.crop_size" in result.stderr

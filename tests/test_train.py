@@ -7,12 +7,13 @@ import pytest
 from stages.models import build_dense_autoencoder, build_unet
 from stages.train import (
     batches,
+    check_model_fits,
     check_not_collapsed,
-    check_unet_fits,
     save_model,
     split_train_validation,
     stop_on_non_finite_loss,
 )
+from tests.conftest import committed_params
 
 
 def test_split_is_disjoint_complete_and_seeded():
@@ -88,12 +89,33 @@ def test_a_loss_that_stops_being_finite_ends_training_with_one_line():
     assert str(failure.value).endswith("no model was saved. Lower the learning rate (params.yaml).")
 
 
+def fits(model: str, image_shape: tuple[int, int, int], dataset: str = "mnist", **section):
+    params = committed_params()
+    params.update(model=model, dataset=dataset)
+    params[model].update(section)
+    check_model_fits(params, image_shape)
+
+
 def test_a_unet_too_deep_for_the_images_is_one_line_before_any_work():
-    check_unet_fits(5, (28, 28, 1))  # padded to 32x32, halved down to 1x1
+    fits("unet", (28, 28, 1), depth=5)  # padded to 32x32, halved down to 1x1
     with pytest.raises(SystemExit) as failure:
-        check_unet_fits(6, (28, 28, 1))  # 64x64 would need 36 reflected pixels out of 28
+        fits("unet", (28, 28, 1), depth=6)  # 64x64 would need 36 reflected pixels out of 28
     assert str(failure.value) == (
         "error: params.yaml: unet.depth 6 needs the images padded to a multiple of 64 pixels, "
         "more than reflecting these 28x28 images can add; use unet.depth <= 5"
     )
-    build_unet(5, 2)(np.zeros((1, 28, 28, 1), np.float32))  # what check_unet_fits allows runs
+    build_unet(5, 2)(np.zeros((1, 28, 28, 1), np.float32))  # what check_model_fits allows runs
+
+
+def test_the_dense_model_is_refused_for_images_of_any_size():
+    fits("dense", (28, 28, 1), dataset="fashion_mnist")
+    with pytest.raises(
+        SystemExit, match="model dense knows only one image size, but dataset images"
+    ):
+        fits("dense", (64, 64, 3), dataset="images")
+
+
+def test_a_batch_too_large_for_memory_is_one_line():
+    fits("unet", (256, 256, 3), batch_size=64)  # 4,194,304 pixels: the limit
+    with pytest.raises(SystemExit, match="a batch of 65 images of 256x256 is 4,259,840 pixels"):
+        fits("unet", (256, 256, 3), batch_size=65)

@@ -1,0 +1,49 @@
+"""Tiled inference: the same output as the whole image at once, in bounded pieces."""
+
+import numpy as np
+import pytest
+
+from stages.inference import make_denoiser, receptive_field
+from stages.models import build_dense_autoencoder, build_dncnn, build_unet
+
+
+def trained_looking(model, seed: int = 0):
+    """The model with random non-zero weights everywhere (a new one starts as the identity)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        if "variance" in weight.path:  # batch norm's: must stay positive
+            weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype(np.float32))
+        else:
+            weight.assign(rng.normal(0, 0.3, weight.shape).astype(np.float32))
+    return model
+
+
+@pytest.mark.parametrize(
+    "model",
+    [build_unet(2, 4, batch_norm=True), build_unet(3, 4, channels=3), build_dncnn(5, 4)],
+    ids=["unet-depth-2", "unet-depth-3-colour", "dncnn"],
+)
+def test_tiles_give_the_whole_images_output(model):
+    trained_looking(model)
+    channels = model.input_shape[-1]
+    image = np.random.default_rng(1).random((150, 97, channels), dtype=np.float32)
+    whole = make_denoiser(model, tile=1024)([image])[0]  # fits in one call
+    tiled = make_denoiser(model, tile=32)([image])[0]  # 5 x 4 tiles, each with its margins
+    assert whole.shape == tiled.shape == image.shape
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    assert np.abs(whole - image).max() > 0.1  # the model does change the image
+
+
+def test_receptive_field_counts_every_convolution_at_its_scale():
+    assert receptive_field(build_dncnn(5, 4)) == (5, 1)  # five 3x3 convolutions
+    # U-Net depth 2: two 3x3 at 1x, 2x, 4x (bottom), 2x, 1x, pooling adds 1 + 2, the 1x1 adds 0
+    assert receptive_field(build_unet(2, 4)) == (2 + 4 + 8 + 4 + 2 + 1 + 2, 4)
+
+
+def test_small_images_of_one_size_share_calls_and_keep_their_order():
+    model = trained_looking(build_dense_autoencoder([8]))
+    images = [np.random.default_rng(i).random((28, 28, 1), dtype=np.float32) for i in range(5)]
+    one_by_one = [model.predict(image[np.newaxis], verbose=0)[0] for image in images]
+    batched = make_denoiser(model, tile=60)(images)  # 3600 pixels: 4 images of 784 per call
+    for expected, got in zip(one_by_one, batched, strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
