@@ -152,7 +152,7 @@ def test_exp_run_takes_numbers_that_dvc_writes_in_exponent_form(repo):
 
 def test_an_unknown_key_stops_exp_run_with_one_line(repo):
     out = run(repo, "dvc", "exp", "run", "-S", "+foo=1", check=False)
-    assert "error: params.yaml: unknown key foo; known keys: seed, " in out
+    assert "error: params.yaml: unknown key foo; known keys: dataset, model, " in out
     assert "ERROR: failed to reproduce 'params'" in out and "Traceback" not in out
 
 
