@@ -18,7 +18,7 @@ from tests.conftest import (
 )
 
 MIRROR = os.environ.get("MNIST_MIRROR")
-REAL_SHA256 = committed_params()["mnist"]["sha256"]
+REAL_SHA256 = committed_params()["mnist"]
 pytestmark = pytest.mark.skipif(
     not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST"
 )
