@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from stages.models import build_dense_autoencoder, build_unet
 
+pytestmark = pytest.mark.slow  # runs the command as a user does: `pytest -m "not slow"` skips it
 DENOISE = [sys.executable, "-m", "stages.denoise"]
 
 
@@ -56,6 +57,7 @@ def dense_path(tmp_path_factory) -> Path:
 def test_png_and_jpeg_of_odd_sizes_and_a_folder_come_out_as_pngs_of_the_same_names(
     tmp_path, unet_path
 ):
+
     photos = tmp_path / "photos"
     photos.mkdir()
     expected = {

@@ -2,7 +2,11 @@
 
 import sys
 
+import pytest
+
 from tests.conftest import TRAIN_ON_TWO_LOGICAL_CPUS, make_pipeline_repo, metrics, repo_env, run
+
+pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
 
 
 def test_mirrored_strategy_trains_on_two_replicas_and_evaluates(tmp_path, tiny_mnist, mirror_url):

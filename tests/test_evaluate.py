@@ -5,6 +5,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 import yaml
 
 from stages.evaluate import example_grid
@@ -56,6 +57,7 @@ def run_evaluate(
     )
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_an_empty_test_set_is_one_line_and_writes_no_metrics(tmp_path):
     result = run_evaluate(tmp_path, build_unet(1, 2), np.zeros((0, 28, 28, 1), np.float32))
     assert result.returncode == 1
@@ -65,6 +67,7 @@ def test_an_empty_test_set_is_one_line_and_writes_no_metrics(tmp_path):
     assert not (tmp_path / "metrics").exists()
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_a_dense_model_of_another_size_is_one_line(tmp_path):
     model = build_dense_autoencoder([8], image_shape=(28, 28, 1))
     result = run_evaluate(tmp_path, model, np.zeros((3, 32, 32, 1), np.float32))
@@ -76,6 +79,7 @@ def test_a_dense_model_of_another_size_is_one_line(tmp_path):
     assert "Traceback" not in result.stderr and not (tmp_path / "metrics").exists()
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_a_model_that_outputs_nan_writes_no_metrics(tmp_path):
     model = build_dense_autoencoder([8])
     model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])

@@ -14,6 +14,8 @@ import yaml
 
 from tests.conftest import make_pipeline_repo, metrics, repo_env, run
 
+pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
+
 METRIC_KEYS = {
     "psnr",
     "psnr_std",

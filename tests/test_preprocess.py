@@ -43,6 +43,7 @@ def tiny_raw(tmp_path, tiny_mnist):
     return tmp_path
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_writes_clean_and_noisy_pairs_of_each_split(tiny_raw):
     result = run_preprocess(tiny_raw)
     assert result.returncode == 0, result.stderr
@@ -55,6 +56,7 @@ def test_writes_clean_and_noisy_pairs_of_each_split(tiny_raw):
         assert line in result.stdout
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tiny_raw):
     result = run_preprocess(tiny_raw, file_size_limit=100_000)
     assert result.returncode == 1
@@ -81,6 +83,7 @@ PHOTOS = {
 }
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_your_images_become_crops_to_train_on_and_whole_images_to_test_on(tmp_path):
     write_photos(tmp_path / "data/raw", PHOTOS)
     images = {"crop_size": 24, "crops_per_image": 3, "test_fraction": 0.34, "grayscale": False}
@@ -108,6 +111,7 @@ def test_your_images_become_crops_to_train_on_and_whole_images_to_test_on(tmp_pa
         assert sorted(set(test["names"]) - {"d.jpg"}) == sorted(set(names) - {"d.jpg"})
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_grayscale_can_be_forced_and_the_same_params_give_the_same_bytes(tmp_path):
     write_photos(tmp_path / "data/raw", PHOTOS)
     images = {"crop_size": 24, "crops_per_image": 2, "test_fraction": 0.34, "grayscale": True}
@@ -121,6 +125,7 @@ def test_grayscale_can_be_forced_and_the_same_params_give_the_same_bytes(tmp_pat
         assert (tmp_path / f"data/processed/{split}.npz").read_bytes() == content
 
 
+@pytest.mark.slow  # runs the stage in a subprocess
 def test_too_few_images_or_too_many_crops_are_one_line(tmp_path):
     write_photos(tmp_path / "data/raw", {"only.png": (40, 40, 3)})
     result = run_preprocess(tmp_path, dataset="images")

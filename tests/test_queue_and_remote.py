@@ -4,7 +4,11 @@ import csv
 import io
 import time
 
+import pytest
+
 from tests.conftest import run
+
+pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
 
 
 def wait_for_queue(repo, timeout: float = 600) -> str:

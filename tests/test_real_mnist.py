@@ -19,9 +19,10 @@ from tests.conftest import (
 
 MIRROR = os.environ.get("MNIST_MIRROR")
 REAL_SHA256 = committed_params()["mnist"]
-pytestmark = pytest.mark.skipif(
-    not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MIRROR, reason="set MNIST_MIRROR to a folder or URL holding MNIST"),
+]
 
 
 def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
