@@ -64,20 +64,29 @@ def original_recipe(epochs: int) -> tuple[list[float], float]:
     return epoch_seconds(log), float(re.search(r"^psnr ([\d.]+)", log, re.MULTILINE)[1])
 
 
-def train_and_evaluate_in(scratch: Path, params: dict) -> tuple[list[float], dict]:
+def train_and_evaluate_in(scratch: Path, params: dict) -> tuple[list[float], dict, str]:
     """Run the real train and evaluate stages in `scratch` with these params: the seconds of
-    each epoch and the test metrics (metrics/psnr.json)."""
+    each epoch, the test metrics (metrics/psnr.json) and the train stage's log."""
     (scratch / "params.yaml").write_text(yaml.safe_dump(params))
     log = run([sys.executable, "-m", "stages.train"], scratch)
     run([sys.executable, "-m", "stages.evaluate"], scratch)
-    return epoch_seconds(log), json.loads((scratch / "metrics/psnr.json").read_text())
+    return epoch_seconds(log), json.loads((scratch / "metrics/psnr.json").read_text()), log
+
+
+def cpu_name() -> str:
+    """The CPU as `lscpu` names it (model name and family), and the number of cores."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    fields = dict(re.findall(r"^(model name|cpu family)\s*:\s*(.*)$", info, re.MULTILINE))
+    name = fields.get("model name", platform.processor() or platform.machine())
+    family = f", family {fields['cpu family']}" if "cpu family" in fields else ""
+    return f"{name}{family}, {os.cpu_count()} cores"
 
 
 def train_stage(epochs: int, scratch: Path) -> tuple[list[float], float]:
     """The dense model of params.yaml trained for `epochs` by the real stages, in `scratch`."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["model"], params["dense"]["epochs"] = "dense", epochs
-    seconds, metrics = train_and_evaluate_in(scratch, params)
+    seconds, metrics, _ = train_and_evaluate_in(scratch, params)
     return seconds, metrics["psnr"]
 
 
@@ -109,10 +118,7 @@ def main() -> None:
                 )
 
     original_epoch = statistics.median(results["original recipe"][1])
-    print(
-        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"{args.rounds} alternating run(s) of {args.epochs} epochs each"
-    )
+    print(f"\n{cpu_name()}; {args.rounds} alternating run(s) of {args.epochs} epochs each")
     print(
         "| recipe | first epoch (s) | later epochs, median (s) | ratio | "
         f"test PSNR after {args.epochs} epochs (dB) |"

@@ -2,7 +2,9 @@
 
 All models take and return image batches shaped (N, height, width, channels) with values in
 [0, 1], so the train and evaluate stages never need to know which model they hold. The
-convolutional ones accept any height and width.
+convolutional ones accept any height and width. Under Keras's mixed_bfloat16 policy the hidden
+layers compute in bfloat16; the input, the identity path and the output stay float32 (each such
+layer says dtype="float32"), so the image itself never passes through 8 bits of mantissa.
 """
 
 import zipfile
@@ -34,8 +36,8 @@ def build_dense_autoencoder(
         x = layers.Dense(units, activation=activation, name=f"encoder_{i}")(x)
     for i, units in enumerate(decoder_units):
         x = layers.Dense(units, activation=activation, name=f"decoder_{i}")(x)
-    x = layers.Dense(pixels, activation=output_activation, name="output")(x)
-    outputs = layers.Reshape(image_shape, name="denoised")(x)
+    x = layers.Dense(pixels, activation=output_activation, name="output", dtype="float32")(x)
+    outputs = layers.Reshape(image_shape, name="denoised", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="dense_autoencoder")
 
 
@@ -52,8 +54,10 @@ def build_dncnn(depth: int, filters: int, channels: int = 1) -> keras.Model:
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
         x = layers.BatchNormalization(name=f"norm_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
-    noise = layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name="noise")(x)
-    outputs = layers.Subtract(name="denoised")([inputs, noise])
+    noise = layers.Conv2D(
+        channels, 3, padding="same", kernel_initializer="zeros", name="noise", dtype="float32"
+    )(x)
+    outputs = layers.Subtract(name="denoised", dtype="float32")([inputs, noise])
     return keras.Model(inputs, outputs, name="dncnn")
 
 
@@ -122,7 +126,7 @@ def build_unet(
     little more time per epoch.
     """
     inputs = keras.Input(shape=(None, None, channels), name="noisy")
-    padded = PadToMultiple(2**depth, name="pad")(inputs)
+    padded = PadToMultiple(2**depth, name="pad", dtype="float32")(inputs)
     x, skips = padded, []
     for level in range(depth):
         x = conv_block(x, filters * 2**level, f"down_{level}", batch_norm)
@@ -133,9 +137,11 @@ def build_unet(
         x = layers.UpSampling2D(name=f"upsample_{level}")(x)
         x = layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
         x = conv_block(x, filters * 2**level, f"up_{level}", batch_norm)
-    correction = layers.Conv2D(channels, 1, kernel_initializer="zeros", name="correction")(x)
-    x = layers.Add(name="corrected")([padded, correction])
-    outputs = CropToMatch(name="denoised")([x, inputs])
+    correction = layers.Conv2D(
+        channels, 1, kernel_initializer="zeros", name="correction", dtype="float32"
+    )(x)
+    x = layers.Add(name="corrected", dtype="float32")([padded, correction])
+    outputs = CropToMatch(name="denoised", dtype="float32")([x, inputs])
     return keras.Model(inputs, outputs, name="unet")
 
 

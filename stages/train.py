@@ -79,6 +79,16 @@ def make_optimizer(recipe: dict, schedule: str, steps_per_epoch: int) -> keras.o
     return keras.optimizers.Adam(learning_rate)
 
 
+def cpu_has_bfloat16() -> bool:
+    """Whether this machine's CPU multiplies bfloat16 natively (AVX512_BF16 or AMX), read from
+    /proc/cpuinfo's flags; elsewhere bfloat16 would be emulated, slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def distribution_strategy(name: str) -> tf.distribute.Strategy:
     """The tf.distribute strategy that train.distribute names.
 
@@ -233,6 +243,8 @@ def main() -> None:
     recipe = params[params["model"]]  # the chosen model's epochs, batch size, learning rate
     seed = params["seed"]
     keras.utils.set_random_seed(seed)
+    precision = train["precision"]
+    keras.mixed_precision.set_global_policy(precision)  # float32, or mixed_bfloat16
     if tf.config.list_physical_devices("GPU"):
         # GPU kernels need TF's deterministic mode to be reproducible (Keras then runs without
         # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
@@ -250,20 +262,28 @@ def main() -> None:
     strategy = distribution_strategy(train["distribute"])
     # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
     # Keras 3.15's multi-step loop fails ("You must feed a value for placeholder tensor"): there,
-    # training runs uncompiled, one step per call.
+    # training runs uncompiled, one step per call. In bfloat16, TensorFlow's own oneDNN kernels
+    # train faster than XLA's (docs/speed.md).
     single_device = train["distribute"] == "default"
+    xla = single_device and precision == "float32"
     with strategy.scope():  # variables live on every replica
         model = build_model(params, image_shape)
         model.compile(
             optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
             loss=train["loss"],
-            jit_compile=single_device,
+            jit_compile=xla,
             steps_per_execution=STEPS_PER_EXECUTION if single_device else 1,
         )
     print(
         f"train: {params['model']} model, {model.count_params():,} parameters, "
         f"{len(train_idx)} train / {len(val_idx)} validation images, {recipe['epochs']} epochs, "
-        f"{strategy.num_replicas_in_sync} replica(s)",
+        f"{strategy.num_replicas_in_sync} replica(s), {precision}"
+        + (
+            " (emulated: this CPU has no bfloat16 instructions)"
+            if precision != "float32" and not cpu_has_bfloat16()
+            else ""
+        )
+        + (", XLA" if xla else ""),
         flush=True,
     )
     callbacks = [
