@@ -1,12 +1,15 @@
-"""Team workflows through the real `dvc` CLI: queued experiments, and a shared remote."""
+"""Team workflows through the real `dvc` CLI: queued experiments, a shared remote, artifacts."""
 
 import csv
 import io
+import sys
 import time
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
-from tests.conftest import run
+from tests.conftest import repo_env, run
 
 pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
 
@@ -55,3 +58,30 @@ def test_a_teammate_pulls_data_models_and_run_cache_and_has_nothing_to_run(repo,
     out = run(teammate, "dvc", "repro")
     assert "Running stage" not in out
     assert "Data and pipelines are up to date." in out
+
+
+def test_a_registered_model_comes_back_with_dvc_artifacts_get_and_denoises(repo, tmp_path):
+    """dvc.yaml's `denoiser` artifact: registered as a version (a git tag, as model registries
+    do), pushed, then fetched by name from the repository, as another project would."""
+    run(repo, "dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote"))
+    run(repo, "git", "commit", "-qam", "add a shared remote")
+    run(repo, "dvc", "push")
+    assert "denoiser@v0.0.1" in run(repo, "gto", "register", "denoiser")
+    out = tmp_path / "elsewhere"
+    run(tmp_path, "dvc", "artifacts", "get", str(repo), "denoiser", "-o", str(out / "model.keras"))
+    assert (out / "model.keras").read_bytes() == (repo / "models/model.keras").read_bytes()
+    digit = np.zeros((28, 28, 1), np.uint8)
+    (out / "digit.png").write_bytes(tf.io.encode_png(digit).numpy())
+    result = run(
+        out,
+        sys.executable,
+        "-m",
+        "stages.denoise",
+        "digit.png",
+        "-o",
+        "denoised",
+        "--model",
+        "model.keras",
+        env=repo_env(PYTHONPATH=str(repo)),
+    )
+    assert "1 of 1 image(s) written" in result
