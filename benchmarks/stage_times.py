@@ -5,7 +5,7 @@
 Runs every stage in pipeline order with `dvc repro --force --single-item STAGE` (so nothing is
 skipped and dvc.lock is updated as by a plain `dvc repro`), then times a `dvc repro` that has
 nothing to do. Peak memory is the largest resident set of any process of the stage (DVC's own
-included). Prints a Markdown table for the README.
+included). Prints a Markdown table for docs/speed.md.
 """
 
 import os
@@ -14,6 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from train_speed import cpu_name
 
 STAGES = ["fetch", "preprocess", "train", "evaluate"]
 
@@ -36,10 +38,7 @@ def main() -> None:
         rows.append((stage, seconds, peak))
     noop = [run_measured("dvc", "repro")[0] for _ in range(3)]
 
-    print(
-        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    print(f"\n{cpu_name()}, Python {platform.python_version()}")
     print("| stage | wall time (s) | peak memory (MiB) |")
     print("|---|---:|---:|")
     for stage, seconds, peak in rows:

@@ -1,4 +1,4 @@
-"""Print the noise tables of the README from the experiments DVC knows.
+"""Print the noise tables of docs/results.md from the experiments DVC knows.
 
     dvc exp run --queue -S 'noise_factor=0.1,0.2,0.3,0.4,0.5' -S 'model=dense,unet'
     dvc exp run --queue -S 'noise=poisson,salt_pepper,low_light' -S 'model=dense,unet'

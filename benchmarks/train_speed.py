@@ -8,7 +8,7 @@ the train stage (`python -m stages.train` with the workspace's params.yaml, but 
 trained for `--epochs` epochs, in a scratch folder that sees the workspace's processed data). The
 first epoch holds tracing and compilation, so it is reported apart; the per-epoch figure is the
 median of the others. PSNR is on the 10,000 test images after the last epoch (evaluate's figure for
-the stage). Prints a Markdown table for the README.
+the stage). Prints a Markdown table for docs/speed.md.
 """
 
 import argparse

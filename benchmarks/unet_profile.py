@@ -5,7 +5,7 @@
 Builds the U-Net of params.yaml, counts the multiply-adds of every convolution on a 28x28 image,
 then times one training step of each convolution alone (forward and both gradients, XLA, the
 shapes it has inside the model) and of the whole model. numpy's float32 matrix product on the
-same cores is the yardstick for what the CPU can do. Prints Markdown tables for the README.
+same cores is the yardstick for what the CPU can do. Prints Markdown tables for docs/speed.md.
 """
 
 import argparse

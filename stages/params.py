@@ -99,6 +99,7 @@ SCHEMA: dict[str, Rule] = {
     "train.validation_fraction": _number_in(0, 0.5, low_open=True),
     "train.distribute": _one_of("default", "mirrored"),  # not multi_worker: see train.py
     "train.precision": _one_of("float32", "mixed_bfloat16"),
+    "train.compile": _one_of("auto", "xla", "none"),
     "images.test_fraction": _number_in(0, 0.5, low_open=True),
     "images.crop_size": _int_in(16, 1024),  # SSIM needs 11x11 at least
     "images.crops_per_image": _int_in(1, 10_000),

@@ -262,10 +262,12 @@ def main() -> None:
     strategy = distribution_strategy(train["distribute"])
     # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
     # Keras 3.15's multi-step loop fails ("You must feed a value for placeholder tensor"): there,
-    # training runs uncompiled, one step per call. In bfloat16, TensorFlow's own oneDNN kernels
-    # train faster than XLA's (docs/speed.md).
+    # training runs uncompiled, one step per call. `auto` compiles with XLA in float32 only: in
+    # bfloat16, TensorFlow's own (oneDNN) kernels train faster (docs/speed.md).
     single_device = train["distribute"] == "default"
-    xla = single_device and precision == "float32"
+    xla = single_device and (
+        train["compile"] == "xla" or (train["compile"] == "auto" and precision == "float32")
+    )
     with strategy.scope():  # variables live on every replica
         model = build_model(params, image_shape)
         model.compile(
