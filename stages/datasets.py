@@ -38,7 +38,7 @@ def mirrors(name: str) -> list[str]:
     URL, for offline machines and private copies), then the URLs in data/<name>/mirrors.txt."""
     local = os.environ.get(mirror_variable(name), "").strip()
     listed = (source(name) / "mirrors.txt").read_text().splitlines()
-    public = [line.strip() for line in listed if line.strip() and not line.startswith("#")]
+    public = [line.strip() for line in listed if line.strip() and not line.strip().startswith("#")]
     return ([local] if local else []) + public
 
 

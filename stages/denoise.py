@@ -27,8 +27,8 @@ with quiet_tensorflow_startup():
 
 import numpy as np
 
-from stages.images import colour_channels, decode, files_in
-from stages.inference import TILE, make_denoiser
+from stages.images import decode, files_in, image_shape
+from stages.inference import TILE, make_denoiser, smallest_side
 from stages.io import write_png
 from stages.models import load_model
 
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: {args.output}: not a folder; -o names the folder for the results")
     model = load_model(args.model)
     model_size, model_channels = tuple(model.input_shape[1:3]), model.input_shape[-1]
-    denoise = make_denoiser(model, args.tile)
+    denoise, smallest = make_denoiser(model, args.tile), smallest_side(model)
     failures, written, told_per_channel = 0, 0, False
 
     def fail(path: Path, reason: str) -> None:
@@ -143,9 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     for path in targets:  # one image read at a time: memory holds a batch, not the folder
         try:
             data = path.read_bytes()
-            channels = colour_channels(data) if data else 1
+            channels = (image_shape(data) or (0, 0, 1))[2]
             image = decode(data, channels).astype(np.float32) / np.float32(255)
             image = fit_to_model(image, model_size, args.resize)
+            if min(image.shape[:2]) < smallest:
+                height, width = image.shape[:2]
+                raise ValueError(
+                    f"{height}x{width} image, smaller than the {smallest} pixels a side this "
+                    "model takes"
+                )
         except (OSError, ValueError) as e:
             fail(path, str(e.strerror if isinstance(e, OSError) else e))
             continue

@@ -15,6 +15,7 @@ no data/raw behind.
 import contextlib
 import gzip
 import hashlib
+import http.client
 import shutil
 import sys
 import time
@@ -26,7 +27,7 @@ from typing import BinaryIO
 
 from stages.datasets import BUILT_IN, mirror_variable, mirrors, source
 from stages.idx import FILES
-from stages.images import decode
+from stages.images import SUFFIXES, decode
 from stages.io import check_unchanged, fingerprint, run_stage, temporary_path
 from stages.params import PARAMS_FILE, load_params
 
@@ -56,11 +57,14 @@ def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> str:
     EOFError, zlib.error) if the mirror or its gzip stream fails. A write that fails on this
     machine's disk ends the stage instead: no other mirror can help with that.
     """
-    stream, location = open_from_mirror(mirror, f"{name}.gz")
+    try:
+        out = dest.open("wb")
+    except OSError as e:
+        raise SystemExit(f"error: {RAW_DIR}: cannot write {name}: {e.strerror}") from None
     digest = hashlib.sha256()
     done, last_shown = 0, 0.0
-    out = dest.open("wb")
     try:
+        stream, location = open_from_mirror(mirror, f"{name}.gz")
         with stream, gzip.GzipFile(fileobj=stream) as content:
             while chunk := content.read(CHUNK):
                 try:
@@ -109,7 +113,7 @@ def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> Non
                 size = (folder / name).stat().st_size
                 print(f"\r  {name}: {size:,} bytes, sha256 ok, from {location}", flush=True)
                 break
-            except (OSError, EOFError, zlib.error, ValueError) as e:
+            except (OSError, EOFError, zlib.error, ValueError, http.client.HTTPException) as e:
                 tried.append(f"{mirror} ({describe_failure(e)})")
         else:
             raise SystemExit(
@@ -133,6 +137,8 @@ def fetch_images(folder: Path) -> None:
         try:
             if path.is_dir():
                 raise ValueError("a folder (only the files directly in it are read)")
+            if path.suffix.lower() not in SUFFIXES:
+                raise ValueError("not a .png, .jpg or .jpeg file")
             data = path.read_bytes()
             decode(data, channels=1)
         except ValueError as e:

@@ -27,22 +27,33 @@ def files_in(folder: Path, images_only: bool = True) -> list[Path]:
     )
 
 
-def colour_channels(data: bytes) -> int:
-    """3 for a colour image, 1 for a grayscale one, read from the PNG or JPEG header alone.
+def image_shape(data: bytes) -> tuple[int, int, int] | None:
+    """(height, width, channels) of a PNG or JPEG file, read from its header alone: channels 3
+    for colour, 1 for gray. None where the header cannot be read (decode() then says why).
 
     PNG colour types 0 and 4 are gray (with alpha); palette images count as colour. A JPEG's
-    frame header gives its number of components.
+    frame header (SOF) gives its size and number of components.
     """
-    if data.startswith(b"\x89PNG"):
-        return 1 if len(data) > 25 and data[25] in (0, 4) else 3
+    if data.startswith(b"\x89PNG") and len(data) > 25:
+        width, height = struct.unpack(">II", data[16:24])
+        return height, width, 1 if data[25] in (0, 4) else 3
+    if not data.startswith(b"\xff\xd8"):
+        return None
     position = 2
-    while position + 9 < len(data):  # JPEG segments: FF, marker, 2-byte length, payload
+    while position + 10 <= len(data):  # segments: FF (fill bytes: more FF), marker, length, data
+        if data[position] != 0xFF:
+            return None
         marker = data[position + 1]
-        length = struct.unpack(">H", data[position + 2 : position + 4])[0]
+        if marker == 0xFF:
+            position += 1
+            continue
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header
-            return 1 if data[position + 9] == 1 else 3
-        position += 2 + length
-    return 3
+            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+            return height, width, 1 if data[position + 9] == 1 else 3
+        if marker == 0xDA:  # the image data starts: no frame header came before it
+            return None
+        position += 2 + struct.unpack(">H", data[position + 2 : position + 4])[0]
+    return None
 
 
 def decode(data: bytes, channels: int) -> np.ndarray:

@@ -36,6 +36,13 @@ def receptive_field(model: keras.Model) -> tuple[int, int]:
     return radius, alignment
 
 
+def smallest_side(model: keras.Model) -> int:
+    """The fewest pixels a side an image may have for this model: a U-Net pads an image by
+    reflection to a multiple of its downsampling, and a reflection adds at most side - 1 pixels."""
+    _, alignment = receptive_field(model)
+    return alignment // 2 + 1
+
+
 def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     """The model as one traced function for images of any size: no retracing per shape."""
     import tensorflow as tf
@@ -73,6 +80,7 @@ def make_denoiser(
     """
     predict = predictor(model)
     radius, alignment = receptive_field(model)
+    fixed_size = model.input_shape[1] is not None  # the dense model: never in tiles
 
     def denoise(images: list[np.ndarray]) -> list[np.ndarray]:
         out: list[np.ndarray] = [np.empty(0)] * len(images)
@@ -81,7 +89,7 @@ def make_denoiser(
             by_shape.setdefault(image.shape, []).append(i)
         for shape, indices in by_shape.items():
             pixels = shape[0] * shape[1]
-            if pixels > tile * tile:
+            if pixels > tile * tile and not fixed_size:
                 for i in indices:
                     out[i] = denoise_large(predict, images[i], radius, alignment, tile)
                 continue

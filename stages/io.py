@@ -47,8 +47,10 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except OSError as e:  # a full disk, say: name the output, not the temporary
+    except OSError as e:  # a full disk, say: name the output, not its temporary
         tmp.unlink(missing_ok=True)
+        if e.filename not in (None, str(tmp)):  # another file's error: a file being read
+            raise
         raise OSError(e.errno, e.strerror or str(e), str(path)) from e
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -2,8 +2,8 @@
 
 - mnist, fashion_mnist: each split is one .npz holding `clean` and `noisy` (N x 28 x 28 x 1
   float32 in [0, 1]) and `labels` (N uint8).
-- images: the files are split into train and test by a hash of each file's name (so adding or
-  removing a file, or changing any other setting, moves no other file across). train.npz holds
+- images: the files at least a crop in size are split into train and test by a hash of each
+  file's name (no other setting, the seed included, moves a file across). train.npz holds
   `images.crops_per_image` random crops of `images.crop_size` pixels from each training file;
   test.npz holds each test file whole, as `clean_<i>` and `noisy_<i>`, with their `names`.
   Files are colour (3 channels) if any is, unless `images.grayscale`; every noise model acts on
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from stages.idx import load_split
-from stages.images import colour_channels, decode, files_in
+from stages.images import decode, files_in, image_shape
 from stages.io import check_unchanged, fingerprint, run_stage, write_atomic, write_npz_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
@@ -67,25 +67,32 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator], inputs: dict) 
 
 
 def split_by_name(files: list[Path], test_fraction: float) -> tuple[list[Path], list[Path]]:
-    """(train, test): the files whose names hash lowest are the test set, at least one of each."""
+    """(train, test): the files whose names hash lowest are the test set, at least one of each.
+
+    A file's side depends on its name and the fraction alone, not on the seed or any other
+    setting; adding or removing files moves at most the few next to the cut.
+    """
     ranked = sorted(files, key=lambda path: hashlib.sha256(path.name.encode()).hexdigest())
     n_test = min(len(files) - 1, max(1, round(len(files) * test_fraction)))
     return sorted(ranked[n_test:]), sorted(ranked[:n_test])
 
 
-def read_usable(files: list[Path], channels: int, crop: int) -> Iterator[tuple[Path, np.ndarray]]:
-    """Each file as a uint8 image, skipping (with a line each) those smaller than a crop."""
-    for path in files:
-        image = decode(path.read_bytes(), channels)
-        if min(image.shape[:2]) < crop:
-            height, width = image.shape[:2]
+def usable_images(crop: int) -> dict[Path, tuple[int, int, int]]:
+    """The (height, width, channels) of each file in data/raw at least a crop in size; a line
+    for each file that is smaller."""
+    shapes = {}
+    for path in files_in(RAW_DIR):
+        data = path.read_bytes()
+        shape = image_shape(data) or decode(data, channels=0).shape
+        if min(shape[:2]) < crop:
             print(
-                f"preprocess: skipped {path}: {height}x{width}, smaller than the {crop}x{crop} "
-                "crops (images.crop_size)",
+                f"preprocess: skipped {path}: {shape[0]}x{shape[1]}, smaller than the "
+                f"{crop}x{crop} crops (images.crop_size)",
                 flush=True,
             )
             continue
-        yield path, image
+        shapes[path] = shape
+    return shapes
 
 
 def random_crops(image: np.ndarray, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -100,12 +107,15 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
     """Your own images: random crops of the training files, the test files whole."""
     settings = params["images"]
     crop, count = settings["crop_size"], settings["crops_per_image"]
-    files = files_in(RAW_DIR)
-    if len(files) < 2:
-        raise SystemExit(f"error: {RAW_DIR}: {len(files)} image(s); a train and a test set need 2")
-    colour = not settings["grayscale"] and any(colour_channels(f.read_bytes()) == 3 for f in files)
+    shapes = usable_images(crop)
+    if len(shapes) < 2:
+        raise SystemExit(
+            f"error: {RAW_DIR}: {len(shapes)} image(s) of at least {crop}x{crop} pixels "
+            "(images.crop_size); a train and a test set need 2"
+        )
+    colour = not settings["grayscale"] and any(shape[2] == 3 for shape in shapes.values())
     channels = 3 if colour else 1
-    train_files, test_files = split_by_name(files, settings["test_fraction"])
+    train_files, test_files = split_by_name(sorted(shapes), settings["test_fraction"])
     needed = 2 * len(train_files) * count * crop * crop * channels * 4
     if needed > MAX_TRAINING_BYTES:
         raise SystemExit(
@@ -117,40 +127,35 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
 
     train_rng, test_rng = rngs
     crops = [
-        random_crops(image, crop, count, train_rng)
-        for _, image in read_usable(train_files, channels, crop)
+        random_crops(decode(path.read_bytes(), channels), crop, count, train_rng)
+        for path in train_files
     ]
-    if not crops:
-        raise SystemExit(f"error: {RAW_DIR}: no training file is at least {crop}x{crop} pixels")
     clean = scale_to_unit(np.concatenate(crops))
     noisy = add_noise(clean, params, train_rng)
     path = PROCESSED_DIR / "train.npz"
     check_unchanged(inputs)
     write_pairs(path, clean, noisy)
-    shape = "x".join(map(str, clean.shape[1:]))
     print(
-        f"preprocess: {path}: {len(clean)} crops of {shape} from {len(crops)} files, "
-        f"{describe_noise(params)}",
+        f"preprocess: {path}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} from "
+        f"{len(train_files)} files, {describe_noise(params)}",
         flush=True,
     )
 
-    names = []
-
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One test file at a time, so that memory holds one image, whatever their number."""
-        for path, image in read_usable(test_files, channels, crop):
-            clean = scale_to_unit(image[np.newaxis])
-            yield f"clean_{len(names)}", clean[0]
-            yield f"noisy_{len(names)}", add_noise(clean, params, test_rng)[0]
-            names.append(path.name)
-        if not names:
-            raise SystemExit(f"error: {RAW_DIR}: no test file is at least {crop}x{crop} pixels")
-        yield "names", np.array(names)
+        for i, path in enumerate(test_files):
+            clean = scale_to_unit(decode(path.read_bytes(), channels)[np.newaxis])
+            yield f"clean_{i}", clean[0]
+            yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
+        check_unchanged(inputs)
+        yield "names", np.array([path.name for path in test_files])
 
     path = PROCESSED_DIR / "test.npz"
-    check_unchanged(inputs)
     write_npz_atomic(path, test_arrays())
-    print(f"preprocess: {path}: {len(names)} whole images, {describe_noise(params)}", flush=True)
+    print(
+        f"preprocess: {path}: {len(test_files)} whole images, {describe_noise(params)}",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -279,3 +279,15 @@ def test_a_large_image_in_tiles_comes_out_as_the_whole_image_would(tmp_path):
         outputs[tile] = read_png(tmp_path / f"out{tile}/big.png").astype(int)
     assert np.abs(outputs[48] - outputs[512]).max() <= 1  # float rounding, then 8 bits
     assert np.abs(outputs[512] - read_png(tmp_path / "big.png").astype(int)).max() > 10
+
+
+def test_an_image_too_small_for_the_model_is_one_line_and_the_rest_still_done(tmp_path, unet_path):
+    write_image(tmp_path / "dot.png", 2, 2, seed=0)  # the depth-2 U-Net pads to 4: needs 3 pixels
+    fine = write_image(tmp_path / "fine.png", 3, 9, seed=1)
+    result = run(tmp_path, "-o", tmp_path / "out", "--model", unet_path)
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'dot.png'}: 2x2 image, smaller than the 3 pixels a side this model "
+        "takes"
+    ]
+    np.testing.assert_array_equal(read_png(tmp_path / "out/fine.png"), fine)

@@ -125,6 +125,7 @@ def test_images_are_copied_and_every_other_file_is_named_and_skipped(tmp_path, m
     (images / "a.png").write_bytes(tf.io.encode_png(pixels).numpy())
     (images / "b.JPG").write_bytes(tf.io.encode_jpeg(pixels).numpy())
     (images / "notes.txt").write_text("not an image")
+    (images / "text.png").write_text("not an image either")
     (images / "cut.png").write_bytes(tf.io.encode_png(pixels).numpy()[:40])
     (images / "empty.jpg").write_bytes(b"")
     (images / "sub").mkdir()
@@ -134,13 +135,14 @@ def test_images_are_copied_and_every_other_file_is_named_and_skipped(tmp_path, m
     out = capsys.readouterr().out.splitlines()
     assert sorted(p.name for p in (tmp_path / "data/raw").iterdir()) == ["a.png", "b.JPG"]
     assert (tmp_path / "data/raw/b.JPG").read_bytes() == (images / "b.JPG").read_bytes()
-    assert out[:4] == [
+    assert out[:5] == [
         "fetch: skipped data/images/cut.png: cannot decode it: " + out[0].split(": ", 3)[-1],
         "fetch: skipped data/images/empty.jpg: empty file",
-        "fetch: skipped data/images/notes.txt: not a PNG or JPEG image",
+        "fetch: skipped data/images/notes.txt: not a .png, .jpg or .jpeg file",
         "fetch: skipped data/images/sub: a folder (only the files directly in it are read)",
+        "fetch: skipped data/images/text.png: not a PNG or JPEG image",
     ]
-    assert out[4] == "fetch: 2 images from data/images/ into data/raw/, 4 skipped"
+    assert out[5] == "fetch: 2 images from data/images/ into data/raw/, 5 skipped"
 
 
 def test_a_folder_without_images_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
