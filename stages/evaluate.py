@@ -21,7 +21,7 @@ import numpy as np
 from stages.baselines import median_filter_3x3
 from stages.datasets import CLASS_NAMES
 from stages.inference import make_denoiser
-from stages.io import check_unchanged, fingerprint, run_stage, write_json_atomic, write_png
+from stages.io import check_unchanged, fingerprint, json_file, png_file, run_stage, write_all_atomic
 from stages.labels import with_row_labels
 from stages.metrics import psnr_per_image, ssim_per_image
 from stages.models import load_model
@@ -74,6 +74,12 @@ def check_model_takes(model: keras.Model, images: np.ndarray) -> None:
         )
 
 
+def centre(image: np.ndarray, side: int) -> np.ndarray:
+    """The central square of an image, `side` pixels a side (less where the image is smaller)."""
+    top, left = (max(0, length - side) // 2 for length in image.shape[:2])
+    return image[top : top + side, left : left + side]
+
+
 def example_grid(pictures: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
     """A picture with rows clean, noisy, denoised (labelled) and one column per example.
 
@@ -82,12 +88,7 @@ def example_grid(pictures: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> n
     """
     side = min(THUMBNAIL, *(min(clean.shape[:2]) for clean, _, _ in pictures))
     zoom = max(1, ZOOM_TO // side)
-
-    def centre(image: np.ndarray) -> np.ndarray:
-        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        return image[top : top + side, left : left + side]
-
-    rows = [np.concatenate([centre(p[row]) for p in pictures], axis=1) for row in range(3)]
+    rows = [np.concatenate([centre(p[row], side) for p in pictures], axis=1) for row in range(3)]
     grid = np.concatenate(rows, axis=0).repeat(zoom, axis=0).repeat(zoom, axis=1)
     return with_row_labels(grid, ["clean", "noisy", "denoised"])
 
@@ -112,14 +113,15 @@ def main() -> None:
             if not np.all(np.isfinite(denoised)):
                 raise SystemExit(f"error: {MODEL_PATH} outputs NaN or infinite values; retrain it")
             median = median_filter_3x3(noisy)
+            batch = (clean, noisy, denoised)
             for name, estimate in (("", denoised), ("_noisy", noisy), ("_median3", median)):
                 scores.setdefault(f"psnr{name}", []).append(psnr_per_image(clean, estimate))
                 scores.setdefault(f"ssim{name}", []).append(ssim_per_image(clean, estimate))
             if labels is not None:  # the first image of each class
                 first = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
                 pictures = [(clean[i], noisy[i], denoised[i]) for i in first]
-            elif len(pictures) < EXAMPLES:
-                pictures.append((clean[0], noisy[0], denoised[0]))
+            elif len(pictures) < EXAMPLES:  # a thumbnail: a photo's whole need not be kept
+                pictures.append(tuple(centre(image[0], THUMBNAIL) for image in batch))
     per_image = {name: np.concatenate(values) for name, values in scores.items()}
     psnr = per_image["psnr"]
 
@@ -131,6 +133,7 @@ def main() -> None:
         "psnr_median3": rounded(per_image["psnr_median3"].mean()),
         "ssim_median3": rounded(per_image["ssim_median3"].mean()),
         "psnr_std": rounded(psnr.std()),
+        "ssim_std": rounded(per_image["ssim"].std()),
         "psnr_noisy_std": rounded(per_image["psnr_noisy"].std()),
         "test_images": len(psnr),
     }
@@ -143,10 +146,14 @@ def main() -> None:
             }
             for c in np.unique(labels)
         ]
-    check_unchanged(inputs)
-    write_json_atomic(PER_CLASS_PATH, {"psnr_per_class": per_class})
-    write_png(EXAMPLES_PATH, example_grid(pictures))
-    write_json_atomic(METRICS_PATH, metrics)
+    write_all_atomic(  # all three or none, and only if no input changed meanwhile
+        {
+            PER_CLASS_PATH: json_file({"psnr_per_class": per_class}),
+            EXAMPLES_PATH: png_file(example_grid(pictures)),
+            METRICS_PATH: json_file(metrics),
+        },
+        check=lambda: check_unchanged(inputs),
+    )
     print(
         f"evaluate: {METRICS_PATH}: "
         + ", ".join(f"{k} {metrics[k]}" for k in ("psnr", "ssim", "psnr_noisy", "psnr_median3")),

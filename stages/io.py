@@ -40,30 +40,46 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     complete new one; on any error the temporary file is removed. The file is created with the
     permissions the umask gives, as any other program's output is.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    write_all_atomic({path: write})
+
+
+def write_all_atomic(
+    writes: dict[str | Path, Callable[[Path], None]], check: Callable[[], None] = lambda: None
+) -> None:
+    """Write each output to a temporary file beside it, call check(), then rename them all.
+
+    All or nothing: if any write or the check fails, no output is touched and no temporary is
+    left. A stage passes check_unchanged as `check`, so that outputs computed from inputs that
+    changed during the run are never saved, not even the first of several.
+    """
+    temporaries: dict[Path, Path] = {}
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as e:  # a full disk, say: name the output, not its temporary
-        tmp.unlink(missing_ok=True)
-        if e.filename not in (None, str(tmp)):  # another file's error: a file being read
-            raise
-        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        for path, write in writes.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temporaries[path] = temporary_path(path)
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            try:
+                write(tmp)
+            except OSError as e:  # a full disk, say: name the output, not its temporary
+                if e.filename not in (None, str(tmp)):  # another file's error: one being read
+                    raise
+                raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+        check()
+        for path, tmp in temporaries.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in temporaries.values():
+            tmp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write `data` as indented JSON, atomically."""
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+def json_file(data: dict) -> Callable[[Path], None]:
+    """A writer of `data` as indented JSON, for write_atomic and write_all_atomic."""
+    return lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write a (height, width, 1 or 3) image in [0, 1] as an 8-bit PNG, atomically.
+def png_file(image: np.ndarray) -> Callable[[Path], None]:
+    """A writer of a (height, width, 1 or 3) image in [0, 1] as an 8-bit PNG.
 
     Values are clipped to [0, 1] and rounded to the nearest of 256 levels. TensorFlow (for its
     PNG encoder) is imported here, not above, so that fetch and preprocess never load it.
@@ -72,7 +88,30 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
 
     pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
     png = tf.io.encode_png(pixels).numpy()
-    write_atomic(path, lambda tmp: tmp.write_bytes(png))
+    return lambda tmp: tmp.write_bytes(png)
+
+
+def npz_file(arrays: Iterable[tuple[str, np.ndarray]]) -> Callable[[Path], None]:
+    """A writer of (name, array) pairs into an .npz, one array at a time, so that only one is in
+    memory at once; np.load reads it as it reads np.savez's output (a zip of .npy files)."""
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
+            for name, array in arrays:
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+    return write
+
+
+def write_json_atomic(path: str | Path, data: dict) -> None:
+    """Write `data` as indented JSON, atomically."""
+    write_atomic(path, json_file(data))
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write an image in [0, 1] as an 8-bit PNG (see png_file), atomically."""
+    write_atomic(path, png_file(image))
 
 
 def fingerprint(*paths: str | Path) -> dict[str, list]:
@@ -108,16 +147,3 @@ def run_stage(main: Callable[[], None]) -> None:
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         sys.exit(f"error: {where}{e.strerror or e}")
-
-
-def write_npz_atomic(path: str | Path, arrays: Iterable[tuple[str, np.ndarray]]) -> None:
-    """Write (name, array) pairs into an .npz one by one, atomically, so that only one array is
-    in memory at a time; np.load reads the file as it reads np.savez's (a zip of .npy files)."""
-
-    def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
-            for name, array in arrays:
-                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-
-    write_atomic(path, write)

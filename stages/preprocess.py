@@ -15,14 +15,14 @@ same bytes.
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from stages.idx import load_split
 from stages.images import decode, files_in, image_shape
-from stages.io import check_unchanged, fingerprint, run_stage, write_atomic, write_npz_atomic
+from stages.io import check_unchanged, fingerprint, npz_file, run_stage, write_all_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
 
@@ -37,9 +37,9 @@ def scale_to_unit(images: np.ndarray) -> np.ndarray:
     return scaled[..., np.newaxis] if images.ndim == 3 else scaled
 
 
-def write_pairs(path: Path, clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> None:
-    """Save one split's arrays as an uncompressed .npz (fast to load), atomically."""
-    write_atomic(path, lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, **extra))
+def pairs_file(clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> Callable:
+    """A writer of one split's arrays as an uncompressed .npz (fast to load)."""
+    return lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, **extra)
 
 
 def describe_noise(params: dict) -> str:
@@ -55,15 +55,17 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator], inputs: dict) 
         raw = {split: load_split(RAW_DIR, split) for split in ("train", "test")}
     except ValueError as e:
         raise SystemExit(f"error: {e}") from None
+    writes, counts = {}, {}
     for (split, (images, labels)), rng in zip(raw.items(), rngs, strict=True):
         if len(images) == 0:
             raise SystemExit(f"error: {RAW_DIR}: the {split} split holds no images")
         clean = scale_to_unit(images)
-        noisy = add_noise(clean, params, rng)
         path = PROCESSED_DIR / f"{split}.npz"
-        check_unchanged(inputs)
-        write_pairs(path, clean, noisy, labels=labels)
-        print(f"preprocess: {path}: {len(clean)} images, {describe_noise(params)}", flush=True)
+        writes[path] = pairs_file(clean, add_noise(clean, params, rng), labels=labels)
+        counts[path] = len(clean)
+    write_all_atomic(writes, check=lambda: check_unchanged(inputs))
+    for path, count in counts.items():
+        print(f"preprocess: {path}: {count} images, {describe_noise(params)}", flush=True)
 
 
 def split_by_name(files: list[Path], test_fraction: float) -> tuple[list[Path], list[Path]]:
@@ -132,14 +134,6 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
     ]
     clean = scale_to_unit(np.concatenate(crops))
     noisy = add_noise(clean, params, train_rng)
-    path = PROCESSED_DIR / "train.npz"
-    check_unchanged(inputs)
-    write_pairs(path, clean, noisy)
-    print(
-        f"preprocess: {path}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} from "
-        f"{len(train_files)} files, {describe_noise(params)}",
-        flush=True,
-    )
 
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One test file at a time, so that memory holds one image, whatever their number."""
@@ -147,13 +141,20 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
             clean = scale_to_unit(decode(path.read_bytes(), channels)[np.newaxis])
             yield f"clean_{i}", clean[0]
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
-        check_unchanged(inputs)
         yield "names", np.array([path.name for path in test_files])
 
-    path = PROCESSED_DIR / "test.npz"
-    write_npz_atomic(path, test_arrays())
+    train_path, test_path = PROCESSED_DIR / "train.npz", PROCESSED_DIR / "test.npz"
+    write_all_atomic(
+        {train_path: pairs_file(clean, noisy), test_path: npz_file(test_arrays())},
+        check=lambda: check_unchanged(inputs),
+    )
     print(
-        f"preprocess: {path}: {len(test_files)} whole images, {describe_noise(params)}",
+        f"preprocess: {train_path}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} "
+        f"from {len(train_files)} files, {describe_noise(params)}",
+        flush=True,
+    )
+    print(
+        f"preprocess: {test_path}: {len(test_files)} whole images, {describe_noise(params)}",
         flush=True,
     )
 

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from stages import quiet_tensorflow_startup
@@ -22,7 +23,7 @@ import numpy as np
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from stages.io import check_unchanged, fingerprint, run_stage, write_atomic
+from stages.io import check_unchanged, fingerprint, run_stage, write_all_atomic
 from stages.models import build_model
 from stages.params import PARAMS_FILE, load_params
 
@@ -211,8 +212,9 @@ def renumber_shared_objects(config: object, ids: dict[int, int]) -> None:
             renumber_shared_objects(value, ids)
 
 
-def save_model(model: keras.Model, path: str) -> None:
-    """Save as .keras, with the same bytes whenever the weights are the same.
+def save_model(model: keras.Model, path: str, check: Callable[[], None] = lambda: None) -> None:
+    """Save as .keras, with the same bytes whenever the weights are the same; check() runs once
+    the file is written and before it replaces the old one, and may still stop the save.
 
     Keras stamps the save time and memory addresses into the archive; left in, every re-run would
     change the model's hash in dvc.lock (and re-run evaluate) even when training reproduced the
@@ -233,7 +235,7 @@ def save_model(model: keras.Model, path: str) -> None:
                 info.date_time = (1980, 1, 1, 0, 0, 0)
                 archive.writestr(info, data)
 
-    write_atomic(path, write)
+    write_all_atomic({path: write}, check)
 
 
 def main() -> None:
@@ -255,6 +257,12 @@ def main() -> None:
     image_shape = tuple(clean.shape[1:])
     check_model_fits(params, image_shape)
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
+    if len(train_idx) == 0:
+        raise SystemExit(
+            f"error: {TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
+            "validation images and still train; add images (or, for photos, raise "
+            "images.crops_per_image)"
+        )
     train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
     val_batches = batches(noisy, clean, val_idx, 1000)
     steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
@@ -309,8 +317,7 @@ def main() -> None:
         keras.losses.get(train["loss"])(val_clean, tf.zeros_like(val_clean)).numpy().mean()
     )
     check_not_collapsed(history.history["val_loss"][-1], black_loss)
-    check_unchanged(inputs)
-    save_model(model, MODEL_PATH)
+    save_model(model, MODEL_PATH, check=lambda: check_unchanged(inputs))
 
 
 if __name__ == "__main__":

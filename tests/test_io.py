@@ -11,6 +11,7 @@ from stages.io import (
     check_unchanged,
     fingerprint,
     run_stage,
+    write_all_atomic,
     write_atomic,
     write_json_atomic,
     write_png,
@@ -34,6 +35,32 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(path, fail_halfway)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_several_outputs_are_all_replaced_or_none_is(tmp_path):
+    old = {name: f"old {name}" for name in ("a.json", "b.json")}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text)
+    writes = {tmp_path / name: (lambda tmp: tmp.write_text("new")) for name in old}
+
+    def inputs_changed():
+        raise SystemExit("error: params.yaml changed while this stage was running")
+
+    with pytest.raises(SystemExit):
+        write_all_atomic(writes, check=inputs_changed)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == old  # no temporaries either
+
+    def second_fails(tmp):
+        raise OSError(28, "No space left on device", str(tmp))
+
+    with pytest.raises(OSError, match="b.json"):  # named by the output, not its temporary
+        write_all_atomic(
+            {tmp_path / "a.json": writes[tmp_path / "a.json"], tmp_path / "b.json": second_fails}
+        )
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == old
+
+    write_all_atomic(writes)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"a.json": "new", "b.json": "new"}
 
 
 def test_the_temporary_file_keeps_the_suffix_that_writers_look_at(tmp_path):

@@ -20,6 +20,7 @@ METRIC_KEYS = {
     "psnr",
     "psnr_std",
     "ssim",
+    "ssim_std",
     "psnr_noisy",
     "psnr_noisy_std",
     "ssim_noisy",

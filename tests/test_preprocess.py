@@ -13,8 +13,26 @@ import yaml
 
 from tests.conftest import PROJECT, TINY_TEST, TINY_TRAIN, committed_params
 
+# The stage, with params.yaml rewritten (as a second `dvc exp run -S` would) while the test
+# split's noise is drawn: the training split is done by then.
+PARAMS_REWRITTEN_MID_RUN = """
+import stages.preprocess as stage
+draws = []
+def add_noise_then_rewrite_params(*args):
+    noisy = add_noise(*args)
+    draws.append(1)
+    if len(draws) == 2:
+        with open("params.yaml", "a") as params:
+            params.write("# rewritten by another run\\n")
+    return noisy
+add_noise, stage.add_noise = stage.add_noise, add_noise_then_rewrite_params
+stage.run_stage(stage.main)
+"""
 
-def run_preprocess(folder, file_size_limit=None, **settings) -> subprocess.CompletedProcess:
+
+def run_preprocess(
+    folder, file_size_limit=None, code=None, **settings
+) -> subprocess.CompletedProcess:
     params = committed_params()
     for key, value in settings.items():
         params[key].update(value) if isinstance(value, dict) else params.update({key: value})
@@ -25,7 +43,7 @@ def run_preprocess(folder, file_size_limit=None, **settings) -> subprocess.Compl
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
     return subprocess.run(
-        [sys.executable, "-m", "stages.preprocess"],
+        [sys.executable, *(["-c", code] if code else ["-m", "stages.preprocess"])],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -143,3 +161,23 @@ def test_too_few_images_or_too_many_crops_are_one_line(tmp_path):
         "error: params.yaml: 2 training files x 10000 crops of 128x128x3 take 7.3 GiB"
     )
     assert "lower images.crops_per_image or images.crop_size" in result.stderr
+
+
+@pytest.mark.slow  # runs the stage in a subprocess
+@pytest.mark.parametrize("dataset", ["mnist", "images"])
+def test_params_changed_during_the_run_save_neither_split(tiny_raw, dataset):
+    images = {"crop_size": 24, "crops_per_image": 2, "test_fraction": 0.34, "grayscale": False}
+    if dataset == "images":
+        write_photos(tiny_raw / "data/raw", PHOTOS)
+    first = run_preprocess(tiny_raw, dataset=dataset, images=images)
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in (tiny_raw / "data/processed").iterdir()}
+
+    result = run_preprocess(
+        tiny_raw, code=PARAMS_REWRITTEN_MID_RUN, dataset=dataset, images=images, noise_factor=0.3
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: params.yaml changed while this stage was running")
+    assert "nothing was saved" in result.stderr
+    after = {p.name: p.read_bytes() for p in (tiny_raw / "data/processed").iterdir()}
+    assert after == before  # the earlier run's two splits, untouched, and no temporary

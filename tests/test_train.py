@@ -1,8 +1,12 @@
+import os
+import subprocess
+import sys
 import time
 
 import keras
 import numpy as np
 import pytest
+import yaml
 
 from stages.models import build_dense_autoencoder, build_unet
 from stages.train import (
@@ -13,7 +17,7 @@ from stages.train import (
     split_train_validation,
     stop_on_non_finite_loss,
 )
-from tests.conftest import committed_params
+from tests.conftest import PROJECT, committed_params
 
 
 def test_split_is_disjoint_complete_and_seeded():
@@ -119,3 +123,24 @@ def test_a_batch_too_large_for_memory_is_one_line():
     fits("unet", (256, 256, 3), batch_size=64)  # 4,194,304 pixels: the limit
     with pytest.raises(SystemExit, match="a batch of 65 images of 256x256 is 4,259,840 pixels"):
         fits("unet", (256, 256, 3), batch_size=65)
+
+
+@pytest.mark.slow  # runs the stage in a subprocess
+def test_a_training_set_too_small_to_hold_out_validation_images_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(committed_params()))
+    (tmp_path / "data/processed").mkdir(parents=True)
+    one = np.zeros((1, 28, 28, 1), np.float32)
+    np.savez(tmp_path / "data/processed/train.npz", clean=one, noisy=one)
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.train"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: data/processed/train.npz: 1 training image(s), too few to hold out validation "
+        "images and still train; add images (or, for photos, raise images.crops_per_image)"
+    )
+    assert not (tmp_path / "models").exists()
