@@ -27,7 +27,7 @@ with quiet_tensorflow_startup():
 
 import numpy as np
 
-from stages.images import decode, files_in, image_shape
+from stages.images import checked_shape, decode, files_in
 from stages.inference import TILE, make_denoiser, smallest_side
 from stages.io import write_png
 from stages.models import load_model
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in targets:  # one image read at a time: memory holds a batch, not the folder
         try:
             data = path.read_bytes()
-            channels = (image_shape(data) or (0, 0, 1))[2]
+            channels = checked_shape(data)[2]
             image = decode(data, channels).astype(np.float32) / np.float32(255)
             image = fit_to_model(image, model_size, args.resize)
             if min(image.shape[:2]) < smallest:

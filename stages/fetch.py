@@ -5,7 +5,8 @@
   stored decompressed. Each file's sha256 in params.yaml is that of its decompressed content: a
   mirror may compress the files differently (Debian's Fashion-MNIST package does), but it must
   serve the same data, or it is passed over for the next mirror.
-- images: each PNG/JPEG file directly in data/images/ that decodes as an image is copied; every
+- images: each PNG/JPEG file directly in data/images/ that decodes as an image is copied (one
+  whose header gives no size, or more than images.MAX_PIXELS, is refused before decoding); every
   other file is skipped with one line saying why, and the folder must hold at least one image.
 
 Everything is gathered in a temporary folder and moved into place at once: a failed fetch leaves

@@ -13,6 +13,7 @@ import numpy as np
 from stages import quiet_tensorflow_startup
 
 SUFFIXES = {".png", ".jpg", ".jpeg"}
+MAX_PIXELS = 1 << 27  # 134 megapixels: decoded as float32 colour, 1.6 GB; larger files are refused
 
 
 def files_in(folder: Path, images_only: bool = True) -> list[Path]:
@@ -56,17 +57,35 @@ def image_shape(data: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def decode(data: bytes, channels: int) -> np.ndarray:
-    """A PNG or JPEG file's bytes as a uint8 (height, width, channels) array; colour becomes gray
-    (channels=1) or gray becomes three equal channels (channels=3), and alpha is dropped.
+def checked_shape(data: bytes) -> tuple[int, int, int]:
+    """(height, width, channels) of a PNG or JPEG file from its header, checked before anything
+    is decoded, so that memory stays bounded whatever a file claims.
 
-    Raises ValueError with a short reason for an empty file, one that is not a PNG or JPEG image,
-    and one cut short or corrupt.
+    Raises ValueError with a short reason for an empty file, one that is not a PNG or JPEG
+    image, one whose header gives no size, and one of more than MAX_PIXELS pixels.
     """
     if not data:
         raise ValueError("empty file")
     if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
         raise ValueError("not a PNG or JPEG image")
+    shape = image_shape(data)
+    if shape is None:
+        raise ValueError("its header gives no image size (cut short or corrupt)")
+    if shape[0] * shape[1] > MAX_PIXELS:
+        raise ValueError(
+            f"{shape[0]}x{shape[1]} pixels, more than the {MAX_PIXELS:,} allowed per image"
+        )
+    return shape
+
+
+def decode(data: bytes, channels: int) -> np.ndarray:
+    """A PNG or JPEG file's bytes as a uint8 (height, width, channels) array; colour becomes gray
+    (channels=1) or gray becomes three equal channels (channels=3), and alpha is dropped.
+
+    Raises ValueError with a short reason for a file that checked_shape refuses, and for one
+    cut short or corrupt.
+    """
+    checked_shape(data)
     with quiet_tensorflow_startup():
         import tensorflow as tf
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from stages.idx import load_split
-from stages.images import decode, files_in, image_shape
+from stages.images import checked_shape, decode, files_in
 from stages.io import check_unchanged, fingerprint, npz_file, run_stage, write_all_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
@@ -84,8 +84,7 @@ def usable_images(crop: int) -> dict[Path, tuple[int, int, int]]:
     for each file that is smaller."""
     shapes = {}
     for path in files_in(RAW_DIR):
-        data = path.read_bytes()
-        shape = image_shape(data) or decode(data, channels=0).shape
+        shape = checked_shape(path.read_bytes())  # fetch copied only files that pass it
         if min(shape[:2]) < crop:
             print(
                 f"preprocess: skipped {path}: {shape[0]}x{shape[1]}, smaller than the "

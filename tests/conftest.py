@@ -8,9 +8,11 @@ import http.server
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +86,12 @@ def write_tiny_mnist(folder: Path) -> dict[str, str]:
             (folder / f"{FILES[key]}.gz").write_bytes(gzip.compress(data, mtime=0))
             sums[key] = hashlib.sha256(data).hexdigest()
     return sums
+
+
+def png_header(height: int, width: int) -> bytes:
+    """The first bytes of a colour PNG of that size: its signature and IHDR chunk, no pixels."""
+    ihdr = b"IHDR" + struct.pack(">II", width, height) + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
 
 
 @pytest.fixture(scope="session")

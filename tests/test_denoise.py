@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from stages.models import build_dense_autoencoder, build_unet
+from tests.conftest import png_header
 
 pytestmark = pytest.mark.slow  # runs the command as a user does: `pytest -m "not slow"` skips it
 DENOISE = [sys.executable, "-m", "stages.denoise"]
@@ -107,9 +108,9 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_still_done(tmp_path, 
     assert len(lines) == 4, result.stderr
     assert lines[0] == f"error: {tmp_path / 'empty.png'}: empty file"
     assert lines[1] == f"error: {tmp_path / 'text.png'}: not a PNG or JPEG image"
-    assert lines[2] == (
-        f"error: {tmp_path / 'truncated.jpg'}: cannot decode it: "
-        "jpeg::Uncompress failed. Invalid JPEG data or crop window."
+    assert lines[2] == (  # cut before its frame header: refused without decoding
+        f"error: {tmp_path / 'truncated.jpg'}: its header gives no image size (cut short or "
+        "corrupt)"
     )
     assert lines[3] == f"error: {tmp_path / 'missing.png'}: No such file or directory"
     np.testing.assert_array_equal(read_png(tmp_path / "out/good.png"), good)
@@ -289,5 +290,19 @@ def test_an_image_too_small_for_the_model_is_one_line_and_the_rest_still_done(tm
     assert errors(result) == [
         f"error: {tmp_path / 'dot.png'}: 2x2 image, smaller than the 3 pixels a side this model "
         "takes"
+    ]
+    np.testing.assert_array_equal(read_png(tmp_path / "out/fine.png"), fine)
+
+
+def test_an_image_whose_header_claims_too_many_pixels_is_refused_before_decoding(
+    tmp_path, unet_path
+):
+    (tmp_path / "huge.png").write_bytes(png_header(40_000, 40_000))
+    fine = write_image(tmp_path / "fine.png", 5, 7, seed=1)
+    result = run(tmp_path, "-o", tmp_path / "out", "--model", unet_path)
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'huge.png'}: 40000x40000 pixels, more than the 134,217,728 allowed "
+        "per image"
     ]
     np.testing.assert_array_equal(read_png(tmp_path / "out/fine.png"), fine)

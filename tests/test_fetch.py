@@ -11,7 +11,7 @@ import yaml
 
 from stages import fetch
 from stages.idx import FILES
-from tests.conftest import committed_params, serve_folder
+from tests.conftest import committed_params, png_header, serve_folder
 
 UNREACHABLE = "http://127.0.0.1:9/"  # port 9: connection refused
 
@@ -128,6 +128,8 @@ def test_images_are_copied_and_every_other_file_is_named_and_skipped(tmp_path, m
     (images / "text.png").write_text("not an image either")
     (images / "cut.png").write_bytes(tf.io.encode_png(pixels).numpy()[:40])
     (images / "empty.jpg").write_bytes(b"")
+    (images / "huge.png").write_bytes(png_header(20_000, 20_000))  # refused before decoding
+    (images / "nosize.jpg").write_bytes(b"\xff\xd8\xff\xda\x00\x08" + bytes(20))  # no SOF
     (images / "sub").mkdir()
     (images / ".hidden.png").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
@@ -135,14 +137,18 @@ def test_images_are_copied_and_every_other_file_is_named_and_skipped(tmp_path, m
     out = capsys.readouterr().out.splitlines()
     assert sorted(p.name for p in (tmp_path / "data/raw").iterdir()) == ["a.png", "b.JPG"]
     assert (tmp_path / "data/raw/b.JPG").read_bytes() == (images / "b.JPG").read_bytes()
-    assert out[:5] == [
+    assert out[:7] == [
         "fetch: skipped data/images/cut.png: cannot decode it: " + out[0].split(": ", 3)[-1],
         "fetch: skipped data/images/empty.jpg: empty file",
+        "fetch: skipped data/images/huge.png: 20000x20000 pixels, more than the 134,217,728 "
+        "allowed per image",
+        "fetch: skipped data/images/nosize.jpg: its header gives no image size (cut short or "
+        "corrupt)",
         "fetch: skipped data/images/notes.txt: not a .png, .jpg or .jpeg file",
         "fetch: skipped data/images/sub: a folder (only the files directly in it are read)",
         "fetch: skipped data/images/text.png: not a PNG or JPEG image",
     ]
-    assert out[5] == "fetch: 2 images from data/images/ into data/raw/, 5 skipped"
+    assert out[7] == "fetch: 2 images from data/images/ into data/raw/, 7 skipped"
 
 
 def test_a_folder_without_images_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
