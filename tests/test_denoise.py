@@ -170,6 +170,7 @@ def test_the_installed_console_script_runs(tmp_path, unet_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # none of TensorFlow's start-up lines (oneDNN, CUDA) reach a user
     assert f"denoise: {tmp_path / 'digit.png'} -> {tmp_path / 'out/digit.png'}" in result.stdout
     np.testing.assert_array_equal(read_png(tmp_path / "out/digit.png"), pixels)
 
