@@ -81,16 +81,18 @@ def split_by_name(files: list[Path], test_fraction: float) -> tuple[list[Path], 
 
 def usable_images(crop: int) -> dict[Path, tuple[int, int, int]]:
     """The (height, width, channels) of each file in data/raw at least a crop in size; a line
-    for each file that is smaller."""
+    for each file that is smaller (or, in a data/raw filled by hand, not an image fetch takes)."""
     shapes = {}
     for path in files_in(RAW_DIR):
-        shape = checked_shape(path.read_bytes())  # fetch copied only files that pass it
-        if min(shape[:2]) < crop:
-            print(
-                f"preprocess: skipped {path}: {shape[0]}x{shape[1]}, smaller than the "
-                f"{crop}x{crop} crops (images.crop_size)",
-                flush=True,
-            )
+        try:
+            shape = checked_shape(path.read_bytes())
+            if min(shape[:2]) < crop:
+                raise ValueError(
+                    f"{shape[0]}x{shape[1]}, smaller than the {crop}x{crop} crops "
+                    "(images.crop_size)"
+                )
+        except ValueError as e:
+            print(f"preprocess: skipped {path}: {e}", flush=True)
             continue
         shapes[path] = shape
     return shapes
