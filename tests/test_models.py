@@ -80,3 +80,34 @@ def test_the_unet_batch_normalises_every_convolution_only_when_asked():
 
     assert norms(build_unet(2, 4)) == 0
     assert norms(build_unet(2, 4, batch_norm=True)) == 10  # 2 per block: 2 down, bottom, 2 up
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_dense_autoencoder([16]),
+        lambda: build_dncnn(3, 4),
+        lambda: build_unet(2, 4, batch_norm=True),
+    ],
+)
+def test_under_mixed_bfloat16_the_image_paths_stay_float32(build):
+    """The hidden layers compute in bfloat16; the input, the identity path and the output do
+    not, so the image itself never passes through bfloat16's 8-bit mantissa."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    hidden = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+    ]
+    assert hidden[0].compute_dtype == "bfloat16"
+    assert model.outputs[0].dtype == "float32"
+    for layer in model.layers:
+        if layer.name in ("output", "noise", "correction", "denoised", "corrected", "pad"):
+            assert layer.compute_dtype == "float32", layer.name
+    x = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(1, 28, 28, 1)
+    if model.name != "dense_autoencoder":  # untrained: exactly the identity, in float32
+        np.testing.assert_array_equal(model.predict(x, verbose=0), x)

@@ -104,6 +104,17 @@ def test_each_convolutional_model_trains_and_evaluates_through_exp_run(repo, mod
     assert metrics(repo)["psnr"] > 5
 
 
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_the_unet_trains_in_either_precision_and_the_train_line_says_which(repo, precision):
+    settings = ["model=unet", "unet.filters=4", "unet.epochs=1", f"train.precision={precision}"]
+    out = run(repo, "dvc", "exp", "run", *[arg for s in settings for arg in ("-S", s)])
+    train_line = next(line for line in out.splitlines() if line.startswith("train: unet model"))
+    assert f"replica(s), {precision}" in train_line
+    assert ("XLA" in train_line) == (precision == "float32")  # compile: auto
+    scores = metrics(repo)
+    assert scores["psnr"] > scores["psnr_noisy"]
+
+
 @pytest.mark.parametrize("noise", ["poisson", "salt_pepper", "low_light"])
 def test_each_noise_model_runs_through_exp_run(repo, noise):
     baseline = metrics(repo)
