@@ -93,9 +93,17 @@ def svg_plot(points: list[tuple[str, float, float]], path: Path) -> None:
         parts.append(
             f'<line x1="{left}" y1="{y(tick)}" x2="{width - right}" y2="{y(tick)}" stroke="#ddd"/>'
         )
+    placed: list[float] = []  # label heights so far: a label near another's goes below it
     for label, minutes, psnr in points:
+        short = label.replace("model=", "").replace("train.precision=mixed_bfloat16", "bfloat16")
+        right = x(minutes) > width / 2  # labels of the right half end at their point
+        label_y = y(psnr) + 4 + (16 if any(abs(y(psnr) + 4 - h) < 14 for h in placed) else 0)
+        placed.append(label_y)
         parts.append(f'<circle cx="{x(minutes)}" cy="{y(psnr)}" r="4" fill="#4c72b0"/>')
-        parts.append(f'<text x="{x(minutes) + 7}" y="{y(psnr) + 4}">{label} ({psnr:.2f})</text>')
+        parts.append(
+            f'<text x="{x(minutes) + (-7 if right else 7)}" y="{label_y}" '
+            f'text-anchor="{"end" if right else "start"}">{short} ({psnr:.2f})</text>'
+        )
     path.write_text("\n".join(parts + ["</svg>"]) + "\n")
 
 
