@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from stages.inference import make_denoiser, receptive_field
+from stages.inference import denoise_large, make_denoiser, predictor, receptive_field
 from stages.models import build_dense_autoencoder, build_dncnn, build_unet
 
 
@@ -18,11 +18,21 @@ def trained_looking(model, seed: int = 0):
     return model
 
 
-@pytest.mark.parametrize(
+TILED_MODELS = pytest.mark.parametrize(
     "model",
     [build_unet(2, 4, batch_norm=True), build_unet(3, 4, channels=3), build_dncnn(5, 4)],
     ids=["unet-depth-2", "unet-depth-3-colour", "dncnn"],
 )
+
+
+def rounding_tolerance(whole: np.ndarray) -> float:
+    """What float32 rounding may change: random weights make outputs of magnitude ~1e3, and
+    summing a convolution in another order (another CPU's kernels, another tile shape) moves
+    them by about 1e-6 of that. A wrong margin errs by the order of the values themselves."""
+    return 1e-5 * float(np.abs(whole).max())
+
+
+@TILED_MODELS
 def test_tiles_give_the_whole_images_output(model):
     trained_looking(model)
     channels = model.input_shape[-1]
@@ -30,8 +40,20 @@ def test_tiles_give_the_whole_images_output(model):
     whole = make_denoiser(model, tile=1024)([image])[0]  # fits in one call
     tiled = make_denoiser(model, tile=32)([image])[0]  # 5 x 4 tiles, each with its margins
     assert whole.shape == tiled.shape == image.shape
-    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    np.testing.assert_allclose(tiled, whole, rtol=0, atol=rounding_tolerance(whole))
     assert np.abs(whole - image).max() > 0.1  # the model does change the image
+
+
+@TILED_MODELS
+def test_tiles_with_half_the_margin_fail_that_comparison(model):
+    """The tolerance above still catches a tiling bug: tiles with half the margin their model's
+    receptive field needs differ from the whole image by more than it allows."""
+    trained_looking(model)
+    image = np.random.default_rng(1).random((150, 97, model.input_shape[-1]), dtype=np.float32)
+    predict, (radius, alignment) = predictor(model), receptive_field(model)
+    whole = predict(image[np.newaxis])[0]
+    short = denoise_large(predict, image, radius // 2, alignment, tile=32)
+    assert np.abs(short - whole).max() > rounding_tolerance(whole)
 
 
 def test_receptive_field_counts_every_convolution_at_its_scale():

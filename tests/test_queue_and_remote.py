@@ -14,15 +14,14 @@ from tests.conftest import repo_env, run
 pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
 
 
-def wait_for_queue(repo, timeout: float = 600) -> str:
-    """Poll `dvc queue status` until nothing is queued or running; return the last status."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_queue(repo) -> str:
+    """Poll `dvc queue status` until nothing is queued or running; return the last status.
+    No deadline: however slow the machine, the queue's own outcome decides the test."""
+    while True:
         status = run(repo, "dvc", "queue", "status")
         if "Queued" not in status and "Running" not in status:
             return status
         time.sleep(2)
-    raise AssertionError(f"queue still busy after {timeout} s:\n{status}")
 
 
 def test_two_queued_experiments_run_and_both_show_metrics(repo):
