@@ -32,6 +32,7 @@ MODEL_PATH = "models/model.keras"
 LIVE_DIR = "metrics/train"
 STEPS_PER_EXECUTION = 50  # fewer Python round trips per epoch; same maths
 MAX_BATCH_PIXELS = 1 << 22  # a U-Net keeps about 1 KB per pixel for its gradients: ~4 GB
+VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 
 
 def split_train_validation(
@@ -68,6 +69,12 @@ def batches(
         .prefetch(2)
         .with_options(options)
     )
+
+
+def validation_batch_size(image_shape: tuple[int, ...]) -> int:
+    """Images per validation batch: up to 1,000, and never more than VAL_BATCH_PIXELS pixels,
+    so that memory stays bounded whatever the crop size and validation fraction."""
+    return max(1, min(1000, VAL_BATCH_PIXELS // (image_shape[0] * image_shape[1])))
 
 
 def make_optimizer(recipe: dict, schedule: str, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -264,7 +271,7 @@ def main() -> None:
             "images.crops_per_image)"
         )
     train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
-    val_batches = batches(noisy, clean, val_idx, 1000)
+    val_batches = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
     steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
 
     strategy = distribution_strategy(train["distribute"])

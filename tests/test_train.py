@@ -10,12 +10,14 @@ import yaml
 
 from stages.models import build_dense_autoencoder, build_unet
 from stages.train import (
+    VAL_BATCH_PIXELS,
     batches,
     check_model_fits,
     check_not_collapsed,
     save_model,
     split_train_validation,
     stop_on_non_finite_loss,
+    validation_batch_size,
 )
 from tests.conftest import PROJECT, committed_params
 
@@ -144,3 +146,10 @@ def test_a_training_set_too_small_to_hold_out_validation_images_is_one_line(tmp_
         "images and still train; add images (or, for photos, raise images.crops_per_image)"
     )
     assert not (tmp_path / "models").exists()
+
+
+def test_validation_batches_are_bounded_by_pixels_not_by_count():
+    assert validation_batch_size((28, 28, 1)) == 1000  # MNIST: as many as before
+    assert validation_batch_size((96, 96, 3)) == VAL_BATCH_PIXELS // (96 * 96)
+    assert validation_batch_size((96, 96, 3)) * 96 * 96 <= VAL_BATCH_PIXELS
+    assert validation_batch_size((2048, 2048, 3)) == 1  # one image, however large
