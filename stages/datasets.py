@@ -2,8 +2,8 @@
 
 Built-in sets are the four IDX files of MNIST or Fashion-MNIST: fetch downloads them from the
 mirrors listed in data/<name>/mirrors.txt (after $<NAME>_MIRROR) and checks each against its
-sha256 in params.yaml. `images` is a folder of the user's own PNG and JPEG files,
-data/images/, tracked with `dvc add data/images` (or `dvc import`).
+sha256 in params.yaml. `images` is a folder of the user's own image files (stages/images.py
+says which), data/images/, tracked with `dvc add data/images` (or `dvc import`).
 """
 
 import os

@@ -3,16 +3,23 @@
     denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize] [--tile 512]
     python -m stages.denoise INPUT... -o OUTDIR
 
-INPUT is a PNG or JPEG file, or a folder of them (not searched recursively). Each image is
-denoised and written to OUTDIR as a PNG with the same name (photo.jpg -> OUTDIR/photo.png),
-grayscale or colour as it came. A colour model denoises colour images whole (and a grayscale
+INPUT is an image file (PNG, JPEG, TIFF, WebP, BMP, GIF: stages/images.py reads them), or a
+folder of them (not searched recursively; what else it holds is named and left out). Each image
+is denoised and written to OUTDIR as a PNG with the same name (photo.jpg -> OUTDIR/photo.png),
+upright, grayscale or colour as it came, at its own depth (8 or 16 bits), with its alpha channel
+unchanged (the colour channels alone are denoised). A colour model denoises colour images whole
+(and a grayscale
 image as three equal channels); a grayscale model denoises each channel of a colour image on its
 own, and says so. The convolutional models take any size: images go through the model at most
 `--tile`**2 pixels at a time, large ones in overlapping tiles, so memory stays bounded whatever
 the image or folder size. The dense model knows only its own size (28x28): other sizes are
 refused unless --resize is given, which resizes them to it (the output is then that size too).
 A file that cannot be read or written is reported on one line and skipped; the exit status is
-then 1, as it is when a folder holds no image. Inputs are never overwritten.
+then 1, as it is when a folder holds no image. Inputs are never overwritten. Ctrl-C stops after
+the image being written, saying how many were.
+
+Memory: an image is held at its own depth (3 bytes a pixel for 8-bit colour), its output as
+much again, and the model sees one tile at a time (docs/speed.md has the measured peaks).
 """
 
 import argparse
@@ -27,7 +34,7 @@ with quiet_tensorflow_startup():
 
 import numpy as np
 
-from stages.images import checked_shape, decode, files_in
+from stages.images import files_in, from_unit, read_image, to_unit
 from stages.inference import TILE, make_denoiser, smallest_side
 from stages.io import write_png
 from stages.models import load_model
@@ -45,13 +52,13 @@ def fit_to_model(
             f"{image.shape[0]}x{image.shape[1]} image, but the model takes only "
             f"{height}x{width}; pass --resize to resize it (the output will be {height}x{width})"
         )
-    return tf.image.resize(image, (height, width), antialias=True).numpy()
+    return tf.image.resize(to_unit(image), (height, width), antialias=True).numpy()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line; usage mistakes end here with argparse's one-line message (exit 2)."""
     parser = argparse.ArgumentParser(
-        prog="denoise", description="Denoise PNG/JPEG images with a trained model."
+        prog="denoise", description="Denoise image files with a trained model."
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or folder")
     parser.add_argument("-o", "--output", required=True, type=Path, help="folder for the results")
@@ -76,19 +83,43 @@ def planes_for(image: np.ndarray, model_channels: int) -> list[np.ndarray]:
     return [np.repeat(image, model_channels, axis=-1)]
 
 
-def merge(planes: list[np.ndarray], channels: int) -> np.ndarray:
-    """The denoised image, with the channels it came with."""
+def merge(planes: list[np.ndarray], channels: int, alpha: np.ndarray | None) -> np.ndarray:
+    """The denoised image, with the channels it came with and its alpha channel as it was."""
     if len(planes) > 1:
-        return np.concatenate(planes, axis=-1)
-    return planes[0] if planes[0].shape[-1] == channels else planes[0].mean(-1, keepdims=True)
+        image = np.concatenate(planes, axis=-1)
+    elif planes[0].shape[-1] == channels:
+        image = planes[0]
+    else:  # a colour model's three channels of a gray image, back to one
+        image = from_unit(to_unit(planes[0]).mean(-1, keepdims=True), planes[0].dtype)
+    if alpha is None:
+        return image
+    return np.concatenate([image, alpha.astype(image.dtype)], axis=-1)
+
+
+def check_takes_images(model: keras.Model, path: Path) -> None:
+    """Stop with one line unless the model maps (batch, height, width, 1 or 3) images to images
+    of that shape, as every model this pipeline trains does."""
+    shapes = (model.input_shape, model.output_shape)
+    if (
+        not all(isinstance(s, tuple) and len(s) == 4 for s in shapes)
+        or shapes[0] != shapes[1]
+        or (shapes[0][-1] not in (1, 3))
+    ):
+        raise SystemExit(
+            f"error: {path}: the model maps {model.input_shape} to {model.output_shape}; "
+            "denoise needs a model from images (batch, height, width, 1 or 3 channels) to "
+            "images of the same shape"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Denoise every image named; return the exit status (1 if any input failed)."""
+    """Denoise every image named; return the exit status (1 if any input failed, 130 if
+    interrupted)."""
     args = parse_args(argv)
     if args.output.exists() and not args.output.is_dir():
         raise SystemExit(f"error: {args.output}: not a folder; -o names the folder for the results")
     model = load_model(args.model)
+    check_takes_images(model, args.model)
     model_size, model_channels = tuple(model.input_shape[1:3]), model.input_shape[-1]
     denoise, smallest = make_denoiser(model, args.tile), smallest_side(model)
     failures, written, told_per_channel = 0, 0, False
@@ -98,14 +129,18 @@ def main(argv: list[str] | None = None) -> int:
         failures += 1
         print(f"error: {path}: {reason}", file=sys.stderr, flush=True)
 
-    inputs = []
+    inputs, left_out = [], []
     for path in args.inputs:
         if not path.is_dir():
             inputs.append(path)
-        elif found := files_in(path):
-            inputs += found
-        else:
-            fail(path, "no PNG or JPEG files in this folder")
+            continue
+        found, others = files_in(path)
+        inputs += found
+        left_out += others
+        if not found:
+            fail(path, "no image files in this folder")
+    for path, reason in left_out:
+        print(f"denoise: left out {path}: {reason}", flush=True)
     targets, seen = {}, set()
     input_files = {p.resolve() for p in inputs if p.is_file()}
     for path in inputs:
@@ -119,16 +154,16 @@ def main(argv: list[str] | None = None) -> int:
             seen.add(target)
 
     progress = keras.utils.Progbar(len(targets), unit_name="image") if sys.stdout.isatty() else None
-    pending: list[tuple[Path, list[np.ndarray], int]] = []  # small images of one size, batched
+    pending: list[tuple[Path, list[np.ndarray], int, np.ndarray | None]] = []  # one size, batched
 
     def planes_pending() -> int:
-        return sum(len(planes) for _, planes, _ in pending)
+        return sum(len(planes) for _, planes, _, _ in pending)
 
     def flush() -> None:
         nonlocal written
-        outputs = iter(denoise([plane for _, planes, _ in pending for plane in planes]))
-        for path, planes, channels in pending:
-            image = merge([next(outputs) for _ in planes], channels)
+        outputs = iter(denoise([plane for _, planes, _, _ in pending for plane in planes]))
+        for path, planes, channels, alpha in pending:
+            image = merge([next(outputs) for _ in planes], channels, alpha)
             try:
                 write_png(targets[path], image)
                 written += 1
@@ -140,39 +175,60 @@ def main(argv: list[str] | None = None) -> int:
             progress.add(len(pending))
         pending.clear()
 
-    for path in targets:  # one image read at a time: memory holds a batch, not the folder
-        try:
-            data = path.read_bytes()
-            channels = checked_shape(data)[2]
-            image = decode(data, channels).astype(np.float32) / np.float32(255)
-            image = fit_to_model(image, model_size, args.resize)
-            if min(image.shape[:2]) < smallest:
-                height, width = image.shape[:2]
-                raise ValueError(
-                    f"{height}x{width} image, smaller than the {smallest} pixels a side this "
-                    "model takes"
-                )
-        except (OSError, ValueError) as e:
-            fail(path, str(e.strerror if isinstance(e, OSError) else e))
-            continue
-        if channels > model_channels and not told_per_channel:
-            print(
-                f"denoise: {args.model} is a grayscale model: each channel of a colour image is "
-                "denoised on its own",
-                flush=True,
+    def read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+        """The image at a size the model takes, and its alpha (ValueError, OSError: why not)."""
+        pixels, alpha = read_image(path)
+        image = fit_to_model(pixels, model_size, args.resize)
+        if image.dtype != pixels.dtype:  # resized for the dense model: back to its own depth
+            image = from_unit(image, pixels.dtype)
+            if alpha is not None:
+                alpha = from_unit(fit_to_model(alpha, model_size, args.resize), pixels.dtype)
+        if min(image.shape[:2]) < smallest:
+            height, width = image.shape[:2]
+            raise ValueError(
+                f"{height}x{width} image, smaller than the {smallest} pixels a side this model "
+                "takes"
             )
-            told_per_channel = True
-        planes = planes_for(image, model_channels)
-        if pending and (
-            planes[0].shape != pending[0][1][0].shape
-            or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
-        ):
-            flush()
-        pending.append((path, planes, channels))
-    if pending:
-        flush()
+        return image, alpha
 
-    print(f"denoise: {written} of {len(inputs)} image(s) written to {args.output}", flush=True)
+    try:
+        for path in targets:  # one image read at a time: memory holds a batch, not the folder
+            try:
+                image, alpha = read(path)
+            except (OSError, ValueError) as e:
+                fail(path, str(e.strerror if isinstance(e, OSError) else e))
+                continue
+            channels = image.shape[-1]
+            if channels > model_channels and not told_per_channel:
+                print(
+                    f"denoise: {args.model} is a grayscale model: each channel of a colour image "
+                    "is denoised on its own",
+                    flush=True,
+                )
+                told_per_channel = True
+            planes = planes_for(image, model_channels)
+            if pending and (
+                planes[0].shape != pending[0][1][0].shape
+                or planes[0].dtype != pending[0][1][0].dtype
+                or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
+            ):
+                flush()
+            pending.append((path, planes, channels, alpha))
+        if pending:
+            flush()
+    except KeyboardInterrupt:
+        print(
+            f"\ndenoise: interrupted: {written} of {len(inputs)} image(s) written to "
+            f"{args.output}; the others were not (no file is left half-written)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 130
+
+    summary = f"denoise: {written} of {len(inputs)} image(s) written to {args.output}"
+    if left_out:
+        summary += f"; {len(left_out)} other entr{'y' if len(left_out) == 1 else 'ies'} left out"
+    print(summary, flush=True)
     return 1 if failures else 0
 
 

@@ -5,9 +5,10 @@
   stored decompressed. Each file's sha256 in params.yaml is that of its decompressed content: a
   mirror may compress the files differently (Debian's Fashion-MNIST package does), but it must
   serve the same data, or it is passed over for the next mirror.
-- images: each PNG/JPEG file directly in data/images/ that decodes as an image is copied (one
-  whose header gives no size, or more than images.MAX_PIXELS, is refused before decoding); every
-  other file is skipped with one line saying why, and the folder must hold at least one image.
+- images: each image file directly in data/images/ (PNG, JPEG, TIFF, WebP, BMP, GIF) that
+  decodes whole is copied as it is (one of more than images.MAX_PIXELS pixels is refused from
+  its header, before decoding); every other entry is skipped with one line saying why, and the
+  folder must hold at least one image.
 
 Everything is gathered in a temporary folder and moved into place at once: a failed fetch leaves
 no data/raw behind.
@@ -28,7 +29,7 @@ from typing import BinaryIO
 
 from stages.datasets import BUILT_IN, mirror_variable, mirrors, source
 from stages.idx import FILES
-from stages.images import SUFFIXES, decode
+from stages.images import copy_checked, files_in
 from stages.io import check_unchanged, fingerprint, run_stage, temporary_path
 from stages.params import PARAMS_FILE, load_params
 
@@ -126,31 +127,29 @@ def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> Non
 
 
 def fetch_images(folder: Path) -> None:
-    """Copy every file directly in data/images/ that decodes as a PNG or JPEG image into
-    `folder`; report each other entry on one line, and exit if not one image is left."""
-    images, skipped = source("images"), 0
+    """Copy every image file directly in data/images/ that decodes whole into `folder`; report
+    each other entry on one line, and exit if not one image is left."""
+    images = source("images")
     if not images.is_dir():
         raise SystemExit(
-            f"error: {images}: no such folder; put your PNG/JPEG files there and track them "
+            f"error: {images}: no such folder; put your image files there and track them "
             "with `dvc add data/images`"
         )
-    for path in sorted(p for p in images.iterdir() if not p.name.startswith(".")):
+    candidates, skipped = files_in(images)
+    for path in candidates:
         try:
-            if path.is_dir():
-                raise ValueError("a folder (only the files directly in it are read)")
-            if path.suffix.lower() not in SUFFIXES:
-                raise ValueError("not a .png, .jpg or .jpeg file")
-            data = path.read_bytes()
-            decode(data, channels=1)
+            copy_checked(path, folder / path.name)
         except ValueError as e:
-            print(f"fetch: skipped {path}: {e}", flush=True)
-            skipped += 1
-            continue
-        (folder / path.name).write_bytes(data)
+            skipped.append((path, str(e)))
+    for path, reason in sorted(skipped):
+        print(f"fetch: skipped {path}: {reason}", flush=True)
     copied = len(list(folder.iterdir()))
     if copied == 0:
-        raise SystemExit(f"error: {images}: no PNG or JPEG image to train on ({skipped} skipped)")
-    print(f"fetch: {copied} images from {images}/ into {RAW_DIR}/, {skipped} skipped", flush=True)
+        raise SystemExit(f"error: {images}: no image to train on ({len(skipped)} skipped)")
+    print(
+        f"fetch: {copied} images from {images}/ into {RAW_DIR}/, {len(skipped)} skipped",
+        flush=True,
+    )
 
 
 def main() -> None:

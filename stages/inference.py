@@ -5,6 +5,10 @@ than that is cut into overlapping tiles: each tile is denoised with a margin of 
 neighbouring pixels as wide as the model can see (its receptive field), and only its centre is
 kept, so the result equals that of the whole image at once, to float rounding. Tiles start on a
 multiple of the model's total downsampling, so a U-Net pools the same pixels together either way.
+
+Images may be float32 in [0, 1] or uint8/uint16 pixels: integer ones are scaled to [0, 1] one
+tile at a time and come back as the same type, so a large photo is held at its own depth, never
+as a float32 copy of the whole.
 """
 
 from collections.abc import Callable
@@ -12,6 +16,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 from keras import layers
+
+from stages.images import from_unit, to_unit
 
 TILE = 512  # pixels per side of a tile; a model call sees at most TILE**2 pixels (plus margins)
 
@@ -55,7 +61,8 @@ def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def denoise_large(predict: Callable, image: np.ndarray, radius: int, alignment: int, tile: int):
-    """One (height, width, channels) image, tile by tile, each with a margin of `radius`."""
+    """One (height, width, channels) image, tile by tile, each with a margin of `radius`; the
+    output has the image's type (see to_unit, from_unit)."""
     height, width = image.shape[:2]
     margin = -(-radius // alignment) * alignment  # rounded up to a multiple of the alignment
     step = max(alignment, tile // alignment * alignment)
@@ -64,16 +71,17 @@ def denoise_large(predict: Callable, image: np.ndarray, radius: int, alignment: 
         for left in range(0, width, step):
             y0, x0 = max(0, top - margin), max(0, left - margin)
             y1, x1 = min(height, top + step + margin), min(width, left + step + margin)
-            denoised = predict(image[np.newaxis, y0:y1, x0:x1])[0]
+            denoised = predict(to_unit(image[np.newaxis, y0:y1, x0:x1]))[0]
             bottom, right = min(height, top + step), min(width, left + step)
-            out[top:bottom, left:right] = denoised[top - y0 : bottom - y0, left - x0 : right - x0]
+            centre = denoised[top - y0 : bottom - y0, left - x0 : right - x0]
+            out[top:bottom, left:right] = from_unit(centre, image.dtype)
     return out
 
 
 def make_denoiser(
     model: keras.Model, tile: int = TILE
 ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    """A function from (height, width, channels) float32 images to the model's outputs.
+    """A function from (height, width, channels) images to the model's outputs, of their type.
 
     Images of the same size go through together, at most tile**2 pixels per call; an image
     larger than that goes through in tiles. The model is traced once, for every size.
@@ -96,9 +104,9 @@ def make_denoiser(
             per_call = max(1, tile * tile // pixels)
             for start in range(0, len(indices), per_call):
                 batch = indices[start : start + per_call]
-                denoised = predict(np.stack([images[i] for i in batch]))
+                denoised = predict(to_unit(np.stack([images[i] for i in batch])))
                 for i, image in zip(batch, denoised, strict=True):
-                    out[i] = image
+                    out[i] = from_unit(image, images[i].dtype)
         return out
 
     return denoise

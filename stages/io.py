@@ -20,17 +20,35 @@ TMP_MARK = ".tmp-"  # in every temporary name; .gitignore and .dvcignore leave s
 
 
 def temporary_path(path: Path) -> Path:
-    """A hidden name beside `path` that keeps its suffix (Keras and numpy look at it):
-    m.json -> .m.tmp-1a2b3c4d.json.
+    """A hidden name beside `path` that keeps its suffix (Keras and numpy look at it) and names
+    the process writing it: m.json -> .m.tmp-4242-1a2b3c4d.json.
 
-    Temporaries that a killed earlier run left for the same output are removed first.
+    Temporaries that a killed earlier run left for the same output are removed first; those of
+    a process still alive (another `denoise` into the same folder, say) are never touched.
     """
     for stale in path.parent.glob(f".{glob.escape(path.stem)}{TMP_MARK}*{path.suffix}"):
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        else:
-            stale.unlink(missing_ok=True)
-    return path.parent / f".{path.stem}{TMP_MARK}{secrets.token_hex(4)}{path.suffix}"
+        if not writer_is_alive(stale):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    return path.parent / f".{path.stem}{TMP_MARK}{token}{path.suffix}"
+
+
+def writer_is_alive(temporary: Path) -> bool:
+    """Whether the process named in a temporary's name still runs (a name of an older form,
+    with no process in it, counts as left behind)."""
+    pid = temporary.name.split(TMP_MARK, 1)[1].split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
@@ -79,15 +97,17 @@ def json_file(data: dict) -> Callable[[Path], None]:
 
 
 def png_file(image: np.ndarray) -> Callable[[Path], None]:
-    """A writer of a (height, width, 1 or 3) image in [0, 1] as an 8-bit PNG.
+    """A writer of a (height, width, 1 to 4) image as a PNG: uint8 or uint16 pixels at their own
+    depth, a float image in [0, 1] as 8 bits (clipped, rounded to the nearest of 256 levels).
 
-    Values are clipped to [0, 1] and rounded to the nearest of 256 levels. TensorFlow (for its
-    PNG encoder) is imported here, not above, so that fetch and preprocess never load it.
+    TensorFlow's encoder writes it, since Pillow cannot write 16-bit colour; it is imported
+    here, not above, so that fetch and preprocess never load it.
     """
     import tensorflow as tf
 
-    pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-    png = tf.io.encode_png(pixels).numpy()
+    if np.issubdtype(image.dtype, np.floating):
+        image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    png = tf.io.encode_png(image).numpy()
     return lambda tmp: tmp.write_bytes(png)
 
 
@@ -110,7 +130,7 @@ def write_json_atomic(path: str | Path, data: dict) -> None:
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write an image in [0, 1] as an 8-bit PNG (see png_file), atomically."""
+    """Write an image as a PNG (see png_file), atomically."""
     write_atomic(path, png_file(image))
 
 

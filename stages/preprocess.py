@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from stages.idx import load_split
-from stages.images import checked_shape, decode, files_in
+from stages.images import files_in, read_unit, shape_of
 from stages.io import check_unchanged, fingerprint, npz_file, run_stage, write_all_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
@@ -80,12 +80,13 @@ def split_by_name(files: list[Path], test_fraction: float) -> tuple[list[Path], 
 
 
 def usable_images(crop: int) -> dict[Path, tuple[int, int, int]]:
-    """The (height, width, channels) of each file in data/raw at least a crop in size; a line
-    for each file that is smaller (or, in a data/raw filled by hand, not an image fetch takes)."""
+    """The (height, width, channels) of each file in data/raw at least a crop in size, read from
+    its header; a line for each file that is smaller (or, in a data/raw filled by hand, not an
+    image fetch takes)."""
     shapes = {}
-    for path in files_in(RAW_DIR):
+    for path in files_in(RAW_DIR)[0]:
         try:
-            shape = checked_shape(path.read_bytes())
+            shape = shape_of(path)
             if min(shape[:2]) < crop:
                 raise ValueError(
                     f"{shape[0]}x{shape[1]}, smaller than the {crop}x{crop} crops "
@@ -129,17 +130,14 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
         )
 
     train_rng, test_rng = rngs
-    crops = [
-        random_crops(decode(path.read_bytes(), channels), crop, count, train_rng)
-        for path in train_files
-    ]
-    clean = scale_to_unit(np.concatenate(crops))
+    crops = [random_crops(read_unit(p, channels), crop, count, train_rng) for p in train_files]
+    clean = np.concatenate(crops)
     noisy = add_noise(clean, params, train_rng)
 
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One test file at a time, so that memory holds one image, whatever their number."""
         for i, path in enumerate(test_files):
-            clean = scale_to_unit(decode(path.read_bytes(), channels)[np.newaxis])
+            clean = read_unit(path, channels)[np.newaxis]
             yield f"clean_{i}", clean[0]
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
         yield "names", np.array([path.name for path in test_files])

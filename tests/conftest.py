@@ -89,9 +89,16 @@ def write_tiny_mnist(folder: Path) -> dict[str, str]:
 
 
 def png_header(height: int, width: int) -> bytes:
-    """The first bytes of a colour PNG of that size: its signature and IHDR chunk, no pixels."""
-    ihdr = b"IHDR" + struct.pack(">II", width, height) + bytes([8, 2, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
+    """The first bytes of a colour PNG of that size: its signature, its IHDR chunk and the
+    start of its (empty) pixel data, no pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">II", width, height) + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"")
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,19 @@ An untrained U-Net is exactly the identity (its last layer starts at zero), so i
 equal its input pixel for pixel: that checks reading, batching, cropping and writing end to end.
 """
 
+import signal
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tifffile
+from PIL import Image, ImageOps
 
 from stages.models import build_dense_autoencoder, build_unet
 from tests.conftest import png_header
@@ -24,11 +30,12 @@ def run(*args: object) -> subprocess.CompletedProcess:
 
 
 def write_image(path: Path, height: int, width: int, seed: int, channels: int = 1) -> np.ndarray:
-    """Write a random PNG or JPEG (by suffix); return the uint8 pixels a reader sees."""
+    """Write a random PNG or JPEG (by suffix); return the uint8 pixels Pillow reads."""
     pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), np.uint8)
     encode = tf.io.encode_png if path.suffix == ".png" else tf.io.encode_jpeg
     path.write_bytes(encode(pixels).numpy())
-    return tf.io.decode_image(path.read_bytes(), channels=channels).numpy()
+    seen = np.asarray(Image.open(path).convert("L" if channels == 1 else "RGB"))
+    return seen.reshape(height, width, channels)
 
 
 def errors(result: subprocess.CompletedProcess) -> list[str]:
@@ -45,6 +52,13 @@ def read_png(path: Path) -> np.ndarray:
 def unet_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "unet.keras"
     build_unet(depth=2, filters=4).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def colour_unet_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "colour_unet.keras"
+    build_unet(depth=2, filters=4, channels=3).save(path)
     return path
 
 
@@ -107,10 +121,12 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_still_done(tmp_path, 
     lines = errors(result)
     assert len(lines) == 4, result.stderr
     assert lines[0] == f"error: {tmp_path / 'empty.png'}: empty file"
-    assert lines[1] == f"error: {tmp_path / 'text.png'}: not a PNG or JPEG image"
+    assert (
+        lines[1]
+        == f"error: {tmp_path / 'text.png'}: not an image file Pillow can read (or one cut short)"
+    )
     assert lines[2] == (  # cut before its frame header: refused without decoding
-        f"error: {tmp_path / 'truncated.jpg'}: its header gives no image size (cut short or "
-        "corrupt)"
+        f"error: {tmp_path / 'truncated.jpg'}: not an image file Pillow can read (or one cut short)"
     )
     assert lines[3] == f"error: {tmp_path / 'missing.png'}: No such file or directory"
     np.testing.assert_array_equal(read_png(tmp_path / "out/good.png"), good)
@@ -201,7 +217,7 @@ def test_an_empty_folder_and_a_tile_too_small_are_errors(tmp_path, unet_path):
     (tmp_path / "empty").mkdir()
     empty = run(tmp_path / "empty", "-o", tmp_path / "out", "--model", unet_path)
     assert empty.returncode == 1
-    assert errors(empty) == [f"error: {tmp_path / 'empty'}: no PNG or JPEG files in this folder"]
+    assert errors(empty) == [f"error: {tmp_path / 'empty'}: no image files in this folder"]
     small = run(tmp_path / "empty", "-o", tmp_path / "out", "--tile", "8")
     assert small.returncode == 2
     assert "--tile must be an integer >= 16, got 8" in small.stderr
@@ -307,3 +323,175 @@ def test_an_image_the_model_cannot_take_is_one_line_and_the_rest_still_done(
     assert result.returncode == 1
     assert errors(result) == [f"error: {tmp_path / name}: {reason}"]
     np.testing.assert_array_equal(read_png(tmp_path / "out/fine.png"), fine)
+
+
+# Files as cameras, phones and scanners write them.
+
+
+def identity_output(tmp_path, unet_path, name: str) -> np.ndarray:
+    """Run denoise with the identity U-Net on tmp_path/name; the PNG it writes, at its depth."""
+    result = run(tmp_path / name, "-o", tmp_path / "out", "--model", unet_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out" / (Path(name).stem + ".png")
+    assert out.read_bytes().startswith(b"\x89PNG")
+    return tf.io.decode_png(out.read_bytes(), dtype=tf.uint16).numpy()  # 8-bit: scaled by 257
+
+
+def test_a_phone_jpeg_comes_out_upright(tmp_path, colour_unet_path):
+    stored = np.random.default_rng(0).integers(0, 256, (80, 120, 3), np.uint8)
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored sideways: viewers turn it a quarter clockwise
+    image.save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    shown = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "phone.jpg")).convert("RGB"))
+    out = identity_output(tmp_path, colour_unet_path, "phone.jpg")
+    assert out.shape == (120, 80, 3)
+    np.testing.assert_array_equal(out // 257, shown)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_images_come_out_at_sixteen_bits(
+    tmp_path, unet_path, colour_unet_path, suffix, channels
+):
+    pixels = np.random.default_rng(1).integers(0, 65536, (40, 50, channels), np.uint16)
+    if suffix == ".png":
+        (tmp_path / f"scan{suffix}").write_bytes(tf.io.encode_png(pixels).numpy())
+    else:
+        tifffile.imwrite(tmp_path / f"scan{suffix}", pixels if channels == 3 else pixels[..., 0])
+    model = colour_unet_path if channels == 3 else unet_path
+    out = identity_output(tmp_path, model, f"scan{suffix}")
+    np.testing.assert_array_equal(out, pixels)  # every one of 65,536 levels kept
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_alpha_is_kept_unchanged_and_only_colour_is_denoised(
+    tmp_path, unet_path, colour_unet_path, channels
+):
+    pixels = np.random.default_rng(2).integers(0, 256, (30, 40, channels), np.uint8)
+    pixels[..., -1] = np.where(pixels[..., -1] > 128, 255, 0)  # fully clear or fully opaque
+    (tmp_path / "logo.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    model = colour_unet_path if channels == 4 else unet_path
+    out = identity_output(tmp_path, model, "logo.png")
+    np.testing.assert_array_equal(out // 257, pixels)  # hidden pixels stay as they were
+
+
+def test_a_folder_of_many_formats_is_done_and_the_summary_names_what_was_left_out(
+    tmp_path, colour_unet_path
+):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    pixels = np.random.default_rng(3).integers(0, 256, (24, 32, 3), np.uint8)
+    for suffix in (".tif", ".webp", ".bmp", ".png"):
+        Image.fromarray(pixels).save(photos / f"photo{suffix[1:]}{suffix}", lossless=True)
+    Image.fromarray(pixels).convert("CMYK").save(photos / "print.jpg")
+    (photos / "notes.txt").write_text("not an image")
+    (photos / "more").mkdir()
+    result = run(photos, "-o", tmp_path / "out", "--model", colour_unet_path)
+    assert result.returncode == 0, result.stderr
+    assert "5 of 5 image(s) written" in result.stdout
+    assert "2 other entries left out" in result.stdout
+    assert f"left out {photos / 'notes.txt'}: not an image file" in result.stdout
+    assert f"left out {photos / 'more'}: a folder" in result.stdout
+    for suffix in ("tif", "webp", "bmp", "png"):
+        np.testing.assert_array_equal(read_png(tmp_path / f"out/photo{suffix}.png"), pixels)
+    assert "JPEG" not in result.stderr
+
+
+def test_memory_follows_pixels_not_the_size_of_the_file(tmp_path, unet_path):
+    """A small PNG padded by 400 MB (an ancillary chunk before its pixels, bytes after its end)
+    costs what the same PNG unpadded costs: its header is read lazily, the rest never whole."""
+    small = tf.io.encode_png(np.zeros((96, 96, 1), np.uint8)).numpy()
+    pad = 200 << 20
+    chunk = struct.pack(">I", pad) + b"zzZz" + bytes(pad)
+    chunk += struct.pack(">I", zlib.crc32(chunk[4:]))
+    (tmp_path / "small.png").write_bytes(small)
+    (tmp_path / "padded.png").write_bytes(small[:33] + chunk + small[33:] + bytes(pad))
+    code = (
+        "import resource, sys; from stages.denoise import main; status = main(sys.argv[1:]); "
+        "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(status)"
+    )
+    peak_mib = {}
+    for name in ("small", "padded"):
+        args = [tmp_path / f"{name}.png", "-o", tmp_path / "out", "--model", unet_path]
+        result = subprocess.run(
+            [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        peak_mib[name] = int(result.stdout.split("peak ")[-1]) / 1024
+    assert peak_mib["padded"] < peak_mib["small"] + 64, peak_mib  # not the 400 MB of padding
+    np.testing.assert_array_equal(read_png(tmp_path / "out/padded.png"), 0)
+
+
+def test_two_denoise_runs_into_one_folder_leave_each_other_alone(tmp_path, unet_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(200):
+        write_image(photos / f"t{i:04d}.png", 16, 16, seed=i)
+    command = [*DENOISE, str(photos), "-o", str(tmp_path / "out"), "--model", str(unet_path)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    runs.append(
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    )
+    results = [r.communicate() + (r.returncode,) for r in runs]
+    for out, err, status in results:
+        assert status == 0, err
+        assert "200 of 200 image(s) written" in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.stem + ".png" for p in photos.iterdir()
+    )  # and no temporary left
+
+
+def test_ctrl_c_in_a_folder_ends_with_one_line_saying_what_was_written(tmp_path, unet_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(400):
+        write_image(photos / f"t{i:04d}.png", 48 + i % 7, 48, seed=i)  # sizes that never batch
+    command = [*DENOISE, str(photos), "-o", str(tmp_path / "out"), "--model", str(unet_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # interrupt once it is writing
+        if line.startswith("denoise: ") and "->" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    written = sorted((tmp_path / "out").iterdir())
+    assert last == (
+        f"denoise: interrupted: {len(written)} of 400 image(s) written to {tmp_path / 'out'}; "
+        "the others were not (no file is left half-written)"
+    )
+    assert 0 < len(written) < 400 and all(p.suffix == ".png" for p in written)
+    for path in written:
+        read_png(path)  # each one whole
+
+
+@pytest.mark.parametrize(
+    "build, shapes",
+    [
+        (
+            lambda: keras.Sequential([keras.Input((784,)), keras.layers.Dense(784)]),
+            "(None, 784) to (None, 784)",
+        ),
+        (
+            lambda: keras.Sequential(
+                [keras.Input((None, None, 2)), keras.layers.Conv2D(2, 3, padding="same")]
+            ),
+            "(None, None, None, 2) to (None, None, None, 2)",
+        ),
+    ],
+    ids=["vector", "two-channel"],
+)
+def test_a_model_not_made_for_images_is_one_line(tmp_path, build, shapes):
+    build().save(tmp_path / "other.keras")
+    write_image(tmp_path / "photo.png", 28, 28, seed=0)
+    result = run(
+        tmp_path / "photo.png", "-o", tmp_path / "out", "--model", tmp_path / "other.keras"
+    )
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"error: {tmp_path / 'other.keras'}: the model maps {shapes}; denoise needs a model from "
+        "images (batch, height, width, 1 or 3 channels) to images of the same shape"
+    ]
+    assert "Traceback" not in result.stderr

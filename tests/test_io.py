@@ -97,6 +97,18 @@ def test_a_temporary_left_by_a_killed_run_is_removed_by_the_next_write(tmp_path)
     assert remaining == [".other.tmp-0badcafe.keras", "model.keras"]
 
 
+def test_a_temporary_of_a_process_still_running_is_never_removed(tmp_path):
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = tmp_path / f".model.tmp-{finished.stdout.strip()}-0badcafe.keras"  # its writer ended
+    live = tmp_path / f".model.tmp-{os.getppid()}-1badcafe.keras"  # pytest's parent: running
+    for path in (dead, live):
+        path.write_text("being written")
+    write_atomic(tmp_path / "model.keras", lambda tmp: tmp.write_text("model"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "model.keras"]
+
+
 def test_git_and_dvc_never_see_temporaries(tmp_path):
     from tests.conftest import PROJECT
 
