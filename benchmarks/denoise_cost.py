@@ -3,9 +3,10 @@
     python benchmarks/denoise_cost.py [--side 4000] [--count 2000] [--model models/model.keras]
 
 Runs the real command (`python -m stages.denoise`) under /usr/bin/time, which reports the peak
-resident memory, on images it writes to a scratch folder: one colour photo of side x side pixels,
-then `count` grayscale images of 28x28 to 96x96. The model is the one given, or else a U-Net
-built with params.yaml's `unet` settings (untrained: its cost is the same as a trained one's).
+resident memory, on images it writes to a scratch folder: one colour photo of side x side pixels
+through a grayscale and a colour model, then `count` grayscale images of 28x28 to 96x96. The
+models are the one given, or else U-Nets built with params.yaml's `unet` settings (untrained:
+their cost is the same as a trained one's).
 """
 
 import argparse
@@ -68,13 +69,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        model = args.model
-        if model is None:
+        models = {"gray": args.model, "colour": args.model}
+        if args.model is None:
             from stages.models import build_unet
 
             unet = yaml.safe_load((REPO / "params.yaml").read_text())["unet"]
-            model = scratch / "unet.keras"
-            build_unet(unet["depth"], unet["filters"], unet["batch_norm"]).save(model)
+            for name, channels in (("gray", 1), ("colour", 3)):
+                models[name] = scratch / f"{name}.keras"
+                build_unet(unet["depth"], unet["filters"], unet["batch_norm"], channels).save(
+                    models[name]
+                )
         (scratch / "large").mkdir()
         write_photo(scratch / "large/photo.png", args.side, args.side, 3, seed=0)
         (scratch / "small").mkdir()
@@ -86,11 +90,14 @@ def main() -> None:
         print(f"{cpu_name()}; model {args.model or 'a U-Net as params.yaml builds it'}")
         print("| input | wall time (s) | peak memory (MiB) |")
         print("|---|---:|---:|")
-        for name, label in (
-            ("large", f"one {args.side}x{args.side} colour photo"),
-            ("small", f"{args.count} grayscale images, 28x28 to 96x96"),
-        ):
-            seconds, mib, last = timed_denoise(scratch / name, scratch / f"out_{name}", model)
+        runs = [
+            ("large", "gray", f"one {args.side}x{args.side} colour photo, grayscale model"),
+            ("large", "colour", f"one {args.side}x{args.side} colour photo, colour model"),
+            ("small", "gray", f"{args.count} grayscale images, 28x28 to 96x96"),
+        ]
+        for inputs, model, label in runs:
+            out = scratch / f"out_{inputs}_{model}"
+            seconds, mib, _ = timed_denoise(scratch / inputs, out, models[model])
             print(f"| {label} | {seconds:.1f} | {mib:.0f} |", flush=True)
 
 
