@@ -318,7 +318,7 @@ def images_repo(tmp_path, tiny_mnist, mirror_url) -> Path:
 
 def test_your_own_images_train_and_are_scored_whole_in_colour(images_repo):
     out = run(images_repo, "dvc", "repro")
-    assert "fetch: skipped data/images/notes.txt: not a .png, .jpg or .jpeg file" in out
+    assert "fetch: skipped data/images/notes.txt: not an image file (.bmp, .gif, .jpeg" in out
     assert "fetch: 6 images from data/images/ into data/raw/, 1 skipped" in out
     assert "crops of 32x32x3 from" in out and "whole images" in out
     scores = metrics(images_repo)
