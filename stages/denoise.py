@@ -23,6 +23,7 @@ much again, and the model sees one tile at a time (docs/speed.md has the measure
 """
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -191,32 +192,40 @@ def main(argv: list[str] | None = None) -> int:
             )
         return image, alpha
 
-    try:
-        for path in targets:  # one image read at a time: memory holds a batch, not the folder
-            try:
-                image, alpha = read(path)
-            except (OSError, ValueError) as e:
-                fail(path, str(e.strerror if isinstance(e, OSError) else e))
-                continue
-            channels = image.shape[-1]
-            if channels > model_channels and not told_per_channel:
-                print(
-                    f"denoise: {args.model} is a grayscale model: each channel of a colour image "
-                    "is denoised on its own",
-                    flush=True,
-                )
-                told_per_channel = True
-            planes = planes_for(image, model_channels)
-            if pending and (
-                planes[0].shape != pending[0][1][0].shape
-                or planes[0].dtype != pending[0][1][0].dtype
-                or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
-            ):
-                flush()
-            pending.append((path, planes, channels, alpha))
-        if pending:
+    interrupted = []  # Ctrl-C: finish the image being written, then stop (twice: at once)
+
+    def stop_after_this_image(signum, frame) -> None:
+        interrupted.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, stop_after_this_image)
+    for path in targets:  # one image read at a time: memory holds a batch, not the folder
+        if interrupted:
+            break
+        try:
+            image, alpha = read(path)
+        except (OSError, ValueError) as e:
+            fail(path, str(e.strerror if isinstance(e, OSError) else e))
+            continue
+        channels = image.shape[-1]
+        if channels > model_channels and not told_per_channel:
+            print(
+                f"denoise: {args.model} is a grayscale model: each channel of a colour image "
+                "is denoised on its own",
+                flush=True,
+            )
+            told_per_channel = True
+        planes = planes_for(image, model_channels)
+        if pending and (
+            planes[0].shape != pending[0][1][0].shape
+            or planes[0].dtype != pending[0][1][0].dtype
+            or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
+        ):
             flush()
-    except KeyboardInterrupt:
+        pending.append((path, planes, channels, alpha))
+    if pending and not interrupted:
+        flush()
+    if interrupted:
         print(
             f"\ndenoise: interrupted: {written} of {len(inputs)} image(s) written to "
             f"{args.output}; the others were not (no file is left half-written)",

@@ -9,7 +9,9 @@ channel only, so 16-bit colour (and gray with alpha) is decoded by tifffile (TIF
 TensorFlow's PNG codec, both of which keep every bit.
 """
 
+import re
 import shutil
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,11 @@ from PIL import Image, UnidentifiedImageError
 SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
 MAX_PIXELS = 1 << 27  # 134 megapixels; a larger photo is refused before it is decoded
 Image.MAX_IMAGE_PIXELS = None  # the check below names the file and the limit instead
+MAX_CHUNK = 64 << 20  # a PNG's metadata (ICC profile, XMP, EXIF) is far smaller
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ORIENTATION = 0x0112  # the EXIF tag: how the stored pixels must be turned to be seen upright
 GRAY_MODES = {"1", "L", "LA", "La", "I;16", "I;16L", "I;16B", "I;16N"}
+ALPHA_MODES = {"LA", "La", "RGBA", "RGBa", "PA"}
 COLOUR_MODES = {"RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA"}
 
 
@@ -37,15 +42,35 @@ def files_in(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     return images, left_out
 
 
+def check_png_chunks(path: Path) -> None:
+    """Refuse a PNG with a chunk larger than MAX_CHUNK before its pixels: Pillow reads each such
+    chunk whole on opening, so a padded one would make memory follow the file's size. Written
+    by hand since Pillow has no limit for it; it reads 8 bytes a chunk and seeks past the rest."""
+    with path.open("rb") as file:
+        if file.read(8) != PNG_SIGNATURE:
+            return
+        while len(header := file.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"IDAT":
+                return
+            if length > MAX_CHUNK:
+                raise ValueError(
+                    f"a {length:,}-byte {kind.decode(errors='replace')!r} chunk before its "
+                    f"pixels, more than the {MAX_CHUNK:,} allowed (padded or corrupt)"
+                )
+            file.seek(length + 4, 1)  # its data and CRC
+
+
 def open_image(path: Path) -> Image.Image:
     """The file opened lazily (header only), checked before anything is decoded.
 
-    Raises ValueError with a short reason for an empty file, one Pillow does not know as an
-    image, one whose pixels are of a kind this project does not denoise, and one of more than
-    MAX_PIXELS pixels.
+    Raises ValueError with a short reason for an empty file, a PNG padded before its pixels
+    (check_png_chunks), one Pillow does not know as an image, one whose pixels are of a kind
+    this project does not denoise, and one of more than MAX_PIXELS pixels.
     """
     if path.stat().st_size == 0:
         raise ValueError("empty file")
+    check_png_chunks(path)
     try:
         image = Image.open(path)
     except UnidentifiedImageError:
@@ -67,8 +92,9 @@ def open_image(path: Path) -> Image.Image:
 
 def upright(image: Image.Image) -> int:
     """The EXIF orientation (1 to 8; 1 is upright), or 1 where the file has none. A PNG's eXIf
-    chunk is looked for before its pixels only: after them, finding it means decoding them."""
-    if image.format == "PNG" and "exif" not in image.info:
+    chunk is looked for before its pixels only: after them, finding it means decoding them. A
+    TIFF counts as upright: Pillow turns it itself, size included (tifffile does not)."""
+    if image.format == "TIFF" or (image.format == "PNG" and "exif" not in image.info):
         return 1
     orientation = image.getexif().get(ORIENTATION, 1)
     return orientation if orientation in range(1, 9) else 1
@@ -117,13 +143,17 @@ def turned(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 def decode_sixteen_bit(path: Path, image: Image.Image) -> np.ndarray:
     """16-bit colour, or gray with alpha, at full depth: (height, width, channels) uint16."""
+    if image.mode == "CMYK":
+        raise ValueError("16-bit CMYK, which is not read (save it as RGB)")
     if image.format == "TIFF":
         import tifffile
 
         try:
             pixels = tifffile.imread(path, key=0)
-        except (ValueError, OSError, KeyError) as e:  # LZW without imagecodecs, a cut file
+        except Exception as e:  # noqa: BLE001 (zlib, struct, LZW without imagecodecs: corrupt)
             raise ValueError(f"cannot decode this 16-bit TIFF ({e})") from None
+        orientation = image.tag_v2.get(ORIENTATION, 1)
+        pixels = turned(pixels if pixels.ndim == 3 else pixels[..., np.newaxis], orientation)
     else:
         from stages import quiet_tensorflow_startup
 
@@ -135,19 +165,20 @@ def decode_sixteen_bit(path: Path, image: Image.Image) -> np.ndarray:
         try:
             pixels = tf.io.decode_png(path.read_bytes(), dtype=tf.uint16).numpy()
         except tf.errors.InvalidArgumentError as e:
-            raise ValueError(f"cannot decode it: {e.message.splitlines()[0]}") from None
+            reason = re.sub(r"\{\{.*?\}\}|\[Op:.*?\]", "", e.message).strip()
+            raise ValueError(f"cannot decode it: {reason.splitlines()[0]}") from None
     return pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
 
 
 def decode_pillow(image: Image.Image) -> np.ndarray:
     """8-bit images and 16-bit gray: (height, width, channels) uint8, or uint16 for 16-bit gray,
     with gray, gray + alpha, colour or colour + alpha as channels."""
-    if image.mode.startswith("I;16"):
-        return np.asarray(image.convert("I;16"))[..., np.newaxis]
+    if image.mode.startswith("I;16"):  # little- or big-endian: as this machine holds uint16
+        return np.asarray(image).astype(np.uint16)[..., np.newaxis]
+    has_alpha = image.mode in ALPHA_MODES or "transparency" in image.info
     if image.mode in GRAY_MODES:
-        mode = "LA" if "A" in image.mode or "transparency" in image.info else "L"
+        mode = "LA" if has_alpha else "L"
     else:
-        has_alpha = "A" in image.mode or "a" in image.mode or "transparency" in image.info
         mode = "RGBA" if has_alpha else "RGB"  # CMYK, palettes, YCbCr: as they are shown
     pixels = np.asarray(image.convert(mode))
     return pixels if pixels.ndim == 3 else pixels[..., np.newaxis]

@@ -24,7 +24,8 @@ def temporary_path(path: Path) -> Path:
     the process writing it: m.json -> .m.tmp-4242-1a2b3c4d.json.
 
     Temporaries that a killed earlier run left for the same output are removed first; those of
-    a process still alive (another `denoise` into the same folder, say) are never touched.
+    a process still alive on this machine (another `denoise` into the same folder, say) are
+    never touched.
     """
     for stale in path.parent.glob(f".{glob.escape(path.stem)}{TMP_MARK}*{path.suffix}"):
         if not writer_is_alive(stale):
@@ -44,7 +45,7 @@ def writer_is_alive(temporary: Path) -> bool:
         return False
     try:
         os.kill(int(pid), 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or no process could have that number
         return False
     except PermissionError:  # alive, another user's
         return True

@@ -399,14 +399,15 @@ def test_a_folder_of_many_formats_is_done_and_the_summary_names_what_was_left_ou
 
 
 def test_memory_follows_pixels_not_the_size_of_the_file(tmp_path, unet_path):
-    """A small PNG padded by 400 MB (an ancillary chunk before its pixels, bytes after its end)
-    costs what the same PNG unpadded costs: its header is read lazily, the rest never whole."""
+    """A small PNG padded by 400 MB after its end costs what the same PNG unpadded costs (its
+    header is read lazily, the rest never whole); one padded before its pixels is refused."""
     small = tf.io.encode_png(np.zeros((96, 96, 1), np.uint8)).numpy()
-    pad = 200 << 20
+    pad = 400 << 20
+    (tmp_path / "small.png").write_bytes(small)
+    (tmp_path / "padded.png").write_bytes(small + bytes(pad))
     chunk = struct.pack(">I", pad) + b"zzZz" + bytes(pad)
     chunk += struct.pack(">I", zlib.crc32(chunk[4:]))
-    (tmp_path / "small.png").write_bytes(small)
-    (tmp_path / "padded.png").write_bytes(small[:33] + chunk + small[33:] + bytes(pad))
+    (tmp_path / "chunk.png").write_bytes(small[:33] + chunk + small[33:])
     code = (
         "import resource, sys; from stages.denoise import main; status = main(sys.argv[1:]); "
         "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(status)"
@@ -421,13 +422,18 @@ def test_memory_follows_pixels_not_the_size_of_the_file(tmp_path, unet_path):
         peak_mib[name] = int(result.stdout.split("peak ")[-1]) / 1024
     assert peak_mib["padded"] < peak_mib["small"] + 64, peak_mib  # not the 400 MB of padding
     np.testing.assert_array_equal(read_png(tmp_path / "out/padded.png"), 0)
+    refused = run(tmp_path / "chunk.png", "-o", tmp_path / "out", "--model", unet_path)
+    assert errors(refused) == [
+        f"error: {tmp_path / 'chunk.png'}: a {pad:,}-byte 'zzZz' chunk before its pixels, more "
+        "than the 67,108,864 allowed (padded or corrupt)"
+    ]
 
 
 def test_two_denoise_runs_into_one_folder_leave_each_other_alone(tmp_path, unet_path):
     photos = tmp_path / "photos"
     photos.mkdir()
-    for i in range(200):
-        write_image(photos / f"t{i:04d}.png", 16, 16, seed=i)
+    for i in range(400):  # sizes that never share a call: long enough for the runs to overlap
+        write_image(photos / f"t{i:04d}.png", 40 + i % 9, 40, seed=i)
     command = [*DENOISE, str(photos), "-o", str(tmp_path / "out"), "--model", str(unet_path)]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
     runs.append(
@@ -436,7 +442,7 @@ def test_two_denoise_runs_into_one_folder_leave_each_other_alone(tmp_path, unet_
     results = [r.communicate() + (r.returncode,) for r in runs]
     for out, err, status in results:
         assert status == 0, err
-        assert "200 of 200 image(s) written" in out
+        assert "400 of 400 image(s) written" in out
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.stem + ".png" for p in photos.iterdir()
     )  # and no temporary left

@@ -1,5 +1,7 @@
 """Reading image files as cameras, phones and scanners write them (stages/images.py)."""
 
+import struct
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -41,6 +43,54 @@ def test_exif_orientation_is_applied_as_every_viewer_applies_it(tmp_path, orient
     assert shape_of(path) == (*seen.shape[:2], 3)  # from the header, turned too
     if orientation >= 5:
         assert pixels.shape[:2] == (30, 20)
+
+
+def upright_as_pillow_turns_it(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels moved where ImageOps.exif_transpose moves them, whatever their depth."""
+    count = pixels.shape[0] * pixels.shape[1]
+    positions = Image.fromarray(np.arange(count, dtype=np.int32).reshape(pixels.shape[:2]))
+    positions.getexif()[0x0112] = orientation
+    moved = np.asarray(ImageOps.exif_transpose(positions))
+    return pixels.reshape(-1, pixels.shape[-1])[moved]
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 5, 6, 8])
+@pytest.mark.parametrize("depth", [8, 16])
+def test_a_tiffs_own_orientation_is_applied_once(tmp_path, orientation, depth):
+    pixels = RGB if depth == 8 else RGBA16[..., :3]
+    path = tmp_path / "scan.tif"
+    if depth == 8:  # Pillow turns it as it reads it
+        Image.fromarray(pixels).save(path, tiffinfo={0x0112: orientation})
+    else:  # tifffile does not: stages/images.py turns it
+        tifffile.imwrite(path, pixels, photometric="rgb", extratags=[(0x0112, "H", 1, orientation)])
+    expected = upright_as_pillow_turns_it(pixels, orientation)
+    np.testing.assert_array_equal(read_image(path)[0], expected)
+    assert shape_of(path) == (*expected.shape[:2], 3)
+
+
+def test_big_endian_sixteen_bit_gray_keeps_its_values(tmp_path):
+    tifffile.imwrite(tmp_path / "scan.tif", RGBA16[..., 0], byteorder=">")
+    np.testing.assert_array_equal(read_image(tmp_path / "scan.tif")[0][..., 0], RGBA16[..., 0])
+
+
+def test_a_corrupt_or_cmyk_sixteen_bit_tiff_is_one_reason(tmp_path):
+    tifffile.imwrite(tmp_path / "cut.tif", RGBA16[..., :3], photometric="rgb", compression="zlib")
+    data = (tmp_path / "cut.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[:200] + bytes(len(data) - 200))
+    with pytest.raises(ValueError, match="cannot decode this 16-bit TIFF"):
+        read_image(tmp_path / "cut.tif")
+    tifffile.imwrite(tmp_path / "cmyk.tif", RGBA16, photometric="separated")
+    with pytest.raises(ValueError, match="16-bit CMYK, which is not read"):
+        read_image(tmp_path / "cmyk.tif")
+
+
+def test_a_png_padded_before_its_pixels_is_refused_before_pillow_reads_the_padding(tmp_path):
+    small = tf.io.encode_png(RGB).numpy()
+    pad = 100 << 20
+    chunk = struct.pack(">I", pad) + b"zzZz" + bytes(pad) + bytes(4)
+    (tmp_path / "padded.png").write_bytes(small[:33] + chunk + small[33:])
+    with pytest.raises(ValueError, match="a 104,857,600-byte 'zzZz' chunk before its pixels"):
+        shape_of(tmp_path / "padded.png")
 
 
 @pytest.mark.parametrize("channels", [1, 3])

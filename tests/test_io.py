@@ -103,7 +103,8 @@ def test_a_temporary_of_a_process_still_running_is_never_removed(tmp_path):
     )
     dead = tmp_path / f".model.tmp-{finished.stdout.strip()}-0badcafe.keras"  # its writer ended
     live = tmp_path / f".model.tmp-{os.getppid()}-1badcafe.keras"  # pytest's parent: running
-    for path in (dead, live):
+    impossible = tmp_path / f".model.tmp-{'9' * 30}-2badcafe.keras"  # no process has that number
+    for path in (dead, live, impossible):
         path.write_text("being written")
     write_atomic(tmp_path / "model.keras", lambda tmp: tmp.write_text("model"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "model.keras"]
