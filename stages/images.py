@@ -152,8 +152,7 @@ def decode_sixteen_bit(path: Path, image: Image.Image) -> np.ndarray:
             pixels = tifffile.imread(path, key=0)
         except Exception as e:  # noqa: BLE001 (zlib, struct, LZW without imagecodecs: corrupt)
             raise ValueError(f"cannot decode this 16-bit TIFF ({e})") from None
-        orientation = image.tag_v2.get(ORIENTATION, 1)
-        pixels = turned(pixels if pixels.ndim == 3 else pixels[..., np.newaxis], orientation)
+        pixels = turned(pixels, image.tag_v2.get(ORIENTATION, 1))  # works on 2-D arrays too
     else:
         from stages import quiet_tensorflow_startup
 

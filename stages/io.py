@@ -101,13 +101,16 @@ def png_file(image: np.ndarray) -> Callable[[Path], None]:
     """A writer of a (height, width, 1 to 4) image as a PNG: uint8 or uint16 pixels at their own
     depth, a float image in [0, 1] as 8 bits (clipped, rounded to the nearest of 256 levels).
 
-    TensorFlow's encoder writes it, since Pillow cannot write 16-bit colour; it is imported
-    here, not above, so that fetch and preprocess never load it.
+    TensorFlow's encoder writes it, since Pillow cannot write 16-bit colour. Both it and
+    stages.images are imported here, not above, so that fetch and preprocess never load
+    TensorFlow, nor train Pillow.
     """
     import tensorflow as tf
 
+    from stages.images import from_unit
+
     if np.issubdtype(image.dtype, np.floating):
-        image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        image = from_unit(image, np.uint8)
     png = tf.io.encode_png(image).numpy()
     return lambda tmp: tmp.write_bytes(png)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from stages.idx import load_split
-from stages.images import files_in, read_unit, shape_of
+from stages.images import files_in, read_unit, shape_of, to_unit
 from stages.io import check_unchanged, fingerprint, npz_file, run_stage, write_all_atomic
 from stages.noise import add_noise
 from stages.params import PARAMS_FILE, load_params
@@ -29,12 +29,6 @@ from stages.params import PARAMS_FILE, load_params
 RAW_DIR = Path("data/raw")
 PROCESSED_DIR = Path("data/processed")
 MAX_TRAINING_BYTES = 4 << 30  # clean + noisy training crops, in memory at once
-
-
-def scale_to_unit(images: np.ndarray) -> np.ndarray:
-    """uint8 images -> float32 in [0, 1], with the channel axis Keras expects (N x H x W x C)."""
-    scaled = images.astype(np.float32) / np.float32(255)
-    return scaled[..., np.newaxis] if images.ndim == 3 else scaled
 
 
 def pairs_file(clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> Callable:
@@ -59,7 +53,7 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator], inputs: dict) 
     for (split, (images, labels)), rng in zip(raw.items(), rngs, strict=True):
         if len(images) == 0:
             raise SystemExit(f"error: {RAW_DIR}: the {split} split holds no images")
-        clean = scale_to_unit(images)
+        clean = to_unit(images)[..., np.newaxis]  # the channel axis Keras expects
         path = PROCESSED_DIR / f"{split}.npz"
         writes[path] = pairs_file(clean, add_noise(clean, params, rng), labels=labels)
         counts[path] = len(clean)
