@@ -104,6 +104,8 @@ SCHEMA: dict[str, Rule] = {
     "images.crop_size": _int_in(16, 1024),  # SSIM needs 11x11 at least
     "images.crops_per_image": _int_in(1, 10_000),
     "images.grayscale": (lambda v: isinstance(v, bool), "true or false"),
+    "images.flips": (lambda v: isinstance(v, bool), "true or false"),
+    "images.channel_orders": (lambda v: isinstance(v, bool), "true or false"),
     **{f"{dataset}.{key}": SHA256 for dataset in BUILT_IN for key in FILES},
 }
 

@@ -1,11 +1,14 @@
 """Train the denoiser on noisy -> clean training images and save models/model.keras.
 
 A held-out slice of the training set (train.validation_fraction) is the validation set; the test
-set is read only by evaluate. Per-epoch losses go to DVC Live (metrics/train/), which `dvc plots
-show` draws. Everything random is seeded by `seed`, so the same params give the same model file,
-byte for byte, on the same kind of machine.
+set is read only by evaluate. With `dataset: images`, every epoch shows each training crop
+flipped, turned and with its colour channels reordered at random (images.flips,
+images.channel_orders; stages/augment.py says why). Per-epoch losses go to DVC Live
+(metrics/train/), which `dvc plots show` draws. Everything random is seeded by `seed`, so the same
+params give the same model file, byte for byte, on the same kind of machine.
 """
 
+import functools
 import json
 import sys
 import time
@@ -23,6 +26,7 @@ import numpy as np
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
+from stages.augment import augment_pairs
 from stages.io import check_unchanged, fingerprint, run_stage, write_all_atomic
 from stages.models import build_model
 from stages.params import PARAMS_FILE, load_params
@@ -50,8 +54,11 @@ def batches(
     indices: np.ndarray,
     batch_size: int,
     shuffle_seed: int | None = None,
+    augment: Callable | None = None,
 ) -> tf.data.Dataset:
-    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded.
+    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded, and
+    passed through `augment(noisy, clean, seed)` if given, with a seed drawn anew for each batch
+    of each epoch from `shuffle_seed`.
 
     Batches are gathered from the full arrays by index: no copy of the split is ever made, and
     shuffling indices costs far less than shuffling images. tf.data's autotuner is off: on two
@@ -63,12 +70,11 @@ def batches(
         order = order.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
     options = tf.data.Options()
     options.autotune.enabled = False
-    return (
-        order.batch(batch_size)
-        .map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
-        .prefetch(2)
-        .with_options(options)
-    )
+    pairs = order.batch(batch_size).map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
+    if augment is not None:
+        seeds = tf.data.Dataset.random(shuffle_seed, rerandomize_each_iteration=True).batch(2)
+        pairs = tf.data.Dataset.zip(pairs, seeds).map(lambda pair, seed: augment(*pair, seed))
+    return pairs.prefetch(2).with_options(options)
 
 
 def validation_batch_size(image_shape: tuple[int, ...]) -> int:
@@ -270,7 +276,13 @@ def main() -> None:
             "validation images and still train; add images (or, for photos, raise "
             "images.crops_per_image)"
         )
-    train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed)
+    images = params["images"]
+    augment = None
+    if params["dataset"] == "images" and (images["flips"] or images["channel_orders"]):
+        augment = functools.partial(
+            augment_pairs, flips=images["flips"], channel_orders=images["channel_orders"]
+        )
+    train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed, augment)
     val_batches = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
     steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
 

@@ -110,6 +110,7 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         ("mnist.train_images", "00", "mnist.train_images must be a sha256 sum (64 hexadecimal"),
         ("dataset", "cifar", "dataset must be one of mnist, fashion_mnist, images, got 'cifar'"),
         ("images.crop_size", 8, "images.crop_size must be an integer in [16, 1024], got 8"),
+        ("images.channel_orders", "yes", "images.channel_orders must be true or false, got 'yes'"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
