@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 import yaml
 
+from stages.preprocess import split_by_name
 from tests.conftest import make_pipeline_repo, metrics, repo_env, run, set_params
 
 pytestmark = pytest.mark.slow  # through the real CLI: `pytest -m "not slow"` skips it
@@ -343,3 +344,87 @@ def test_the_dense_model_is_refused_on_your_images_with_one_line(images_repo):
         "on whole images of any size; use model=unet or model=dncnn"
     ) in out
     assert "Traceback" not in out and "epoch 1/" not in out
+
+
+WARM_HUES = [(0.8, 0.15, 0.15), (0.85, 0.5, 0.15), (0.8, 0.8, 0.15)]  # red, orange, yellow
+SATURATED = {
+    "red": (0.8, 0.15, 0.15),
+    "green": (0.15, 0.8, 0.15),
+    "blue": (0.15, 0.15, 0.8),
+    "cyan": (0.15, 0.8, 0.8),
+    "magenta": (0.8, 0.15, 0.8),
+    "yellow": (0.8, 0.8, 0.15),
+    "orange": (0.85, 0.5, 0.15),
+}
+
+
+def textured(colour, height: int, width: int, angle: float, period: float) -> np.ndarray:
+    """A flat colour under a mild sinusoidal texture, as a surface in a photo looks."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    texture = 1 + 0.15 * np.sin((rows * np.cos(angle) + cols * np.sin(angle)) / period)
+    return np.clip(np.asarray(colour) * texture[..., np.newaxis], 0, 1)
+
+
+def write_warm_or_gray_photo(path: Path, seed: int, warm: bool, side: int = 96) -> None:
+    """Four textured surfaces, each of a warm hue or a gray (stored as three equal channels):
+    a modest folder of photos, in which green, blue, cyan and magenta never appear."""
+    rng = np.random.default_rng(seed)
+    half = side // 2
+    pixels = np.zeros((side, side, 3))
+    for top, left in [(0, 0), (0, half), (half, 0), (half, half)]:
+        colour = WARM_HUES[rng.integers(3)] if warm else [rng.uniform(0.15, 0.85)] * 3
+        surface = textured(colour, half, half, rng.uniform(0, np.pi), rng.uniform(3, 12))
+        pixels[top : top + half, left : left + half] = surface
+    path.write_bytes(tf.io.encode_png(np.round(pixels * 255).astype(np.uint8)).numpy())
+
+
+def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
+    tmp_path, tiny_mnist, mirror_url
+):
+    """Trained on warm hues and (mostly) grays, the U-Net must not pull an unseen hue towards
+    them: each saturated colour comes out of `denoise` with its mean within 0.01 per channel, and
+    better than its noisy input. Without random channel orders (before images.channel_orders),
+    green shifted by 0.04 to 0.19 here, depending on the seed."""
+    repo = make_pipeline_repo(
+        tmp_path / "repo",
+        tiny_mnist[1],
+        mirror_url,
+        dataset="images",
+        model="unet",
+        noise_factor=0.1,
+        unet={"filters": 8, "epochs": 30},
+        images={"crop_size": 32, "crops_per_image": 120, "test_fraction": 0.2},
+    )
+    (repo / "data/images").mkdir()
+    files = [repo / f"data/images/photo{i}.png" for i in range(8)]
+    training = split_by_name(files, 0.2)[0]  # as preprocess will split them
+    for i, path in enumerate(files):  # a third of the training files warm, the rest gray
+        warm = path not in training or training.index(path) % 3 == 0
+        write_warm_or_gray_photo(path, seed=i, warm=warm)
+    run(repo, "dvc", "add", "data/images")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "photos")
+    run(repo, "dvc", "exp", "run")
+
+    rng = np.random.default_rng(0)
+    clean, noisy = {}, tmp_path / "noisy"
+    noisy.mkdir()
+    for name, colour in SATURATED.items():
+        clean[name] = np.round(textured(colour, 64, 64, np.pi / 2, 6) * 255) / 255
+        pixels = np.clip(clean[name] + 0.1 * rng.standard_normal(clean[name].shape), 0, 1)
+        (noisy / f"{name}.png").write_bytes(
+            tf.io.encode_png(np.round(pixels * 255).astype(np.uint8)).numpy()
+        )
+    run(repo, "python", "-m", "stages.denoise", str(noisy), "-o", str(tmp_path / "out"))
+
+    def psnr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
+
+    def pixels(path: Path) -> np.ndarray:
+        return tf.io.decode_png(path.read_bytes()).numpy() / 255
+
+    for name in SATURATED:
+        denoised, noisy_image = pixels(tmp_path / f"out/{name}.png"), pixels(noisy / f"{name}.png")
+        shift = denoised.mean(axis=(0, 1)) - clean[name].mean(axis=(0, 1))
+        assert np.all(np.abs(shift) <= 0.01), (name, shift.round(3))
+        assert psnr(clean[name], denoised) > psnr(clean[name], noisy_image), name
