@@ -1,7 +1,8 @@
 """Whether the documented photo model keeps saturated colours: flat colours and the test photos.
 
     pip download --no-deps scikit-image==0.26.0 -d /tmp/wheels
-    python benchmarks/saturated_colours.py /tmp/wheels/scikit_image-0.26.0-*.whl [--rev REV]
+    python benchmarks/saturated_colours.py /tmp/wheels/scikit_image-0.26.0-*.whl [--rev REV] \
+        [--keep FOLDER]
 
 Trains the photo model of docs/results.md ("Photographs": the 20 photos of scikit-image, 4 held
 out, Gaussian 0.1) with the real pipeline (`dvc exp run`, the documented settings) in a scratch
@@ -92,6 +93,7 @@ def as_8_bit(image: np.ndarray) -> np.ndarray:
 
 
 def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
+    """PSNR in dB, data range 1, over the whole image (all channels), as evaluate scores it."""
     return float(10 * np.log10(1 / np.mean((clean - estimate) ** 2)))
 
 

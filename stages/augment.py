@@ -48,6 +48,6 @@ def augment_pairs(
     flip_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     if flips:
         pairs = random_flips(pairs, flip_seed)
-    if channel_orders and channels > 1:
+    if channel_orders:
         pairs = random_channel_orders(pairs, channels, order_seed)
     return pairs[..., :channels], pairs[..., channels:]

@@ -54,7 +54,7 @@ def batches(
     indices: np.ndarray,
     batch_size: int,
     shuffle_seed: int | None = None,
-    augment: Callable | None = None,
+    augment: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None,
 ) -> tf.data.Dataset:
     """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded, and
     passed through `augment(noisy, clean, seed)` if given, with a seed drawn anew for each batch

