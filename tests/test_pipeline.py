@@ -392,7 +392,7 @@ def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
         dataset="images",
         model="unet",
         noise_factor=0.1,
-        unet={"filters": 8, "epochs": 30},
+        unet={"epochs": 20},
         images={"crop_size": 32, "crops_per_image": 120, "test_fraction": 0.2},
     )
     (repo / "data/images").mkdir()
