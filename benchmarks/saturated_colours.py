@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from train_speed import cpu_name
+from train_speed import cpu_name, run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the measured stages import TensorFlow here
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = [
@@ -50,15 +51,6 @@ COLOURS = {
     "orange": (0.95, 0.5, 0.05),
 }
 SIDE, NOISE = 256, 0.1
-
-
-def run(args: list[str], cwd: Path) -> str:
-    """Run a command; its output, or exit with it if it fails."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"error: {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 def project_files(scratch: Path, rev: str | None) -> None:
@@ -92,11 +84,6 @@ def as_8_bit(image: np.ndarray) -> np.ndarray:
     return np.round(np.clip(image, 0, 1) * 255) / 255
 
 
-def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
-    """PSNR in dB, data range 1, over the whole image (all channels), as evaluate scores it."""
-    return float(10 * np.log10(1 / np.mean((clean - estimate) ** 2)))
-
-
 def train_and_measure(scratch: Path, wheel: Path, rev: str | None) -> None:
     """The documented photo run in `scratch`, then both tables."""
     project_files(scratch, rev)
@@ -110,7 +97,11 @@ def train_and_measure(scratch: Path, wheel: Path, rev: str | None) -> None:
 
     sys.path.insert(0, str(scratch))  # the stages of the version measured
     from stages.inference import make_denoiser
+    from stages.metrics import psnr_per_image
     from stages.models import load_model
+
+    def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
+        return float(psnr_per_image(clean[np.newaxis], estimate[np.newaxis])[0])
 
     denoise = make_denoiser(load_model(scratch / "models/model.keras"))
     rng = np.random.default_rng(0)

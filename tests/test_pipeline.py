@@ -12,6 +12,9 @@ import pytest
 import tensorflow as tf
 import yaml
 
+from stages.images import from_unit, to_unit
+from stages.io import write_png
+from stages.metrics import psnr_per_image
 from stages.preprocess import split_by_name
 from tests.conftest import make_pipeline_repo, metrics, repo_env, run, set_params
 
@@ -292,6 +295,13 @@ def write_photo(path, height: int, width: int, channels: int, seed: int) -> None
     path.write_bytes(encode((pixels * 255).astype(np.uint8)).numpy())
 
 
+def commit_images(repo: Path) -> None:
+    """Track data/images with `dvc add` and commit it, as a user adds their photos."""
+    run(repo, "dvc", "add", "data/images")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "my images")
+
+
 @pytest.fixture
 def images_repo(tmp_path, tiny_mnist, mirror_url) -> Path:
     """A pipeline repo on a folder of mixed images (sizes, gray and colour, PNG and JPEG, one
@@ -311,9 +321,7 @@ def images_repo(tmp_path, tiny_mnist, mirror_url) -> Path:
     for i, (height, width, channels) in enumerate(shapes):
         write_photo(folder / f"photo{i}.{'png' if i % 2 else 'jpg'}", height, width, channels, i)
     (folder / "notes.txt").write_text("not an image")
-    run(repo, "dvc", "add", "data/images")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "my images")
+    commit_images(repo)
     return repo
 
 
@@ -375,7 +383,7 @@ def write_warm_or_gray_photo(path: Path, seed: int, warm: bool, side: int = 96) 
         colour = WARM_HUES[rng.integers(3)] if warm else [rng.uniform(0.15, 0.85)] * 3
         surface = textured(colour, half, half, rng.uniform(0, np.pi), rng.uniform(3, 12))
         pixels[top : top + half, left : left + half] = surface
-    path.write_bytes(tf.io.encode_png(np.round(pixels * 255).astype(np.uint8)).numpy())
+    write_png(path, pixels)
 
 
 def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
@@ -401,27 +409,22 @@ def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
     for i, path in enumerate(files):  # a third of the training files warm, the rest gray
         warm = path not in training or training.index(path) % 3 == 0
         write_warm_or_gray_photo(path, seed=i, warm=warm)
-    run(repo, "dvc", "add", "data/images")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "photos")
+    commit_images(repo)
     run(repo, "dvc", "exp", "run")
 
     rng = np.random.default_rng(0)
     clean, noisy = {}, tmp_path / "noisy"
     noisy.mkdir()
-    for name, colour in SATURATED.items():
-        clean[name] = np.round(textured(colour, 64, 64, np.pi / 2, 6) * 255) / 255
-        pixels = np.clip(clean[name] + 0.1 * rng.standard_normal(clean[name].shape), 0, 1)
-        (noisy / f"{name}.png").write_bytes(
-            tf.io.encode_png(np.round(pixels * 255).astype(np.uint8)).numpy()
-        )
+    for name, colour in SATURATED.items():  # in 8 bits, as files hold them
+        clean[name] = to_unit(from_unit(textured(colour, 64, 64, np.pi / 2, 6), np.uint8))
+        write_png(noisy / f"{name}.png", clean[name] + 0.1 * rng.standard_normal((64, 64, 3)))
     run(repo, "python", "-m", "stages.denoise", str(noisy), "-o", str(tmp_path / "out"))
 
     def psnr(a: np.ndarray, b: np.ndarray) -> float:
-        return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
+        return float(psnr_per_image(a[np.newaxis], b[np.newaxis])[0])
 
     def pixels(path: Path) -> np.ndarray:
-        return tf.io.decode_png(path.read_bytes()).numpy() / 255
+        return to_unit(tf.io.decode_png(path.read_bytes()).numpy())
 
     for name in SATURATED:
         denoised, noisy_image = pixels(tmp_path / f"out/{name}.png"), pixels(noisy / f"{name}.png")
