@@ -8,7 +8,9 @@ def median_filter_3x3(images: np.ndarray) -> np.ndarray:
 
     The textbook non-learned denoiser. Images are shaped (N, height, width, channels). The nine
     shifted copies of the image are stacked and partially sorted along the new axis: the fifth
-    smallest is the median, found without a full sort or a Python loop over windows.
+    smallest is the median, found without a full sort or a Python loop over windows. Written
+    with numpy since scipy.ndimage.median_filter, which does the same, would bring in scipy for
+    this alone.
     """
     height, width = images.shape[1:3]
     padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")

@@ -9,6 +9,9 @@ says which), data/images/, tracked with `dvc add data/images` (or `dvc import`).
 import os
 from pathlib import Path
 
+RAW_DIR = Path("data/raw")  # what fetch brings, for preprocess
+TRAIN_DATA = Path("data/processed/train.npz")  # what preprocess writes, for train
+TEST_DATA = Path("data/processed/test.npz")  # and for evaluate
 BUILT_IN = ["mnist", "fashion_mnist"]
 DATASETS = [*BUILT_IN, "images"]
 CLASS_NAMES = {

@@ -37,8 +37,9 @@ import numpy as np
 
 from stages.images import files_in, from_unit, read_image, to_unit
 from stages.inference import TILE, make_denoiser, smallest_side
-from stages.io import write_png
-from stages.models import load_model
+from stages.models import MODEL_PATH, load_model
+from stages.outputs import write_png
+from stages.runner import StageError, run_stage
 
 
 def fit_to_model(
@@ -63,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or folder")
     parser.add_argument("-o", "--output", required=True, type=Path, help="folder for the results")
-    parser.add_argument("--model", default=Path("models/model.keras"), type=Path)
+    parser.add_argument("--model", default=MODEL_PATH, type=Path)
     parser.add_argument("--resize", action="store_true", help="resize to the model's size")
     parser.add_argument(
         "--tile", default=TILE, type=int, help="side of the tiles large images are cut into"
@@ -98,7 +99,7 @@ def merge(planes: list[np.ndarray], channels: int, alpha: np.ndarray | None) -> 
 
 
 def check_takes_images(model: keras.Model, path: Path) -> None:
-    """Stop with one line unless the model maps (batch, height, width, 1 or 3) images to images
+    """StageError unless the model maps (batch, height, width, 1 or 3) images to images
     of that shape, as every model this pipeline trains does."""
     shapes = (model.input_shape, model.output_shape)
     if (
@@ -106,19 +107,23 @@ def check_takes_images(model: keras.Model, path: Path) -> None:
         or shapes[0] != shapes[1]
         or (shapes[0][-1] not in (1, 3))
     ):
-        raise SystemExit(
-            f"error: {path}: the model maps {model.input_shape} to {model.output_shape}; "
+        raise StageError(
+            f"{path}: the model maps {model.input_shape} to {model.output_shape}; "
             "denoise needs a model from images (batch, height, width, 1 or 3 channels) to "
             "images of the same shape"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Denoise every image named; return the exit status (1 if any input failed, 130 if
-    interrupted)."""
+    """The `denoise` command: its exit status (1 if any input failed, 130 if interrupted)."""
     args = parse_args(argv)
+    return run_stage(lambda: denoise_all(args))
+
+
+def denoise_all(args: argparse.Namespace) -> int:
+    """Denoise every image named; return the exit status."""
     if args.output.exists() and not args.output.is_dir():
-        raise SystemExit(f"error: {args.output}: not a folder; -o names the folder for the results")
+        raise StageError(f"{args.output}: not a folder; -o names the folder for the results")
     model = load_model(args.model)
     check_takes_images(model, args.model)
     model_size, model_channels = tuple(model.input_shape[1:3]), model.input_shape[-1]

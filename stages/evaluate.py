@@ -7,6 +7,8 @@ metrics/eval/ holds the pictures: a few test images (clean, noisy, denoised) and
 classes (MNIST digits, Fashion-MNIST garments), the mean PSNR of each class, both DVC plots.
 A built-in set's test images go through the model 1,000 at a time; your own images go one at a
 time, whole, in tiles when large (stages/inference.py), so memory holds one image at most.
+The three outputs are written all or none (stages/outputs.py), not through dvclive's summary and
+image logging, which write each file in place as they go and would name psnr.json metrics.json.
 """
 
 from collections.abc import Iterator
@@ -17,24 +19,24 @@ with quiet_tensorflow_startup():
     import keras
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from stages.baselines import median_filter_3x3
-from stages.datasets import CLASS_NAMES
+from stages.datasets import CLASS_NAMES, TEST_DATA
 from stages.inference import make_denoiser
-from stages.io import check_unchanged, fingerprint, json_file, png_file, run_stage, write_all_atomic
-from stages.labels import with_row_labels
 from stages.metrics import psnr_per_image, ssim_per_image
-from stages.models import load_model
+from stages.models import MODEL_PATH, load_model
+from stages.outputs import json_file, png_file, write_all_atomic
 from stages.params import PARAMS_FILE, load_params
+from stages.runner import StageError, run_stage
 
-TEST_DATA = "data/processed/test.npz"
-MODEL_PATH = "models/model.keras"
 METRICS_PATH = "metrics/psnr.json"
 EXAMPLES_PATH = "metrics/eval/examples.png"
 PER_CLASS_PATH = "metrics/eval/psnr_per_class.json"
 EXAMPLES = 5  # pictures of a set without classes
 THUMBNAIL = 128  # largest side of a picture in the grid, before zooming
 ZOOM_TO = 84  # small images are zoomed (by a whole factor) to about this size: MNIST 3x
+LABEL_SIZE = 14  # pixels: the height of the words beside the rows
 
 
 def test_batches(data: np.lib.npyio.NpzFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -60,16 +62,16 @@ def denoise_test_images(model: keras.Model, noisy: np.ndarray, denoise=None) -> 
 
 
 def check_model_takes(model: keras.Model, images: np.ndarray) -> None:
-    """Stop with one line unless the model takes images of this shape (the dense model knows
+    """StageError unless the model takes images of this shape (the dense model knows
     only the one size it was trained on; a convolutional one, only its number of channels)."""
     takes = model.input_shape[1:]
     if len(images) == 0:
-        raise SystemExit(f"error: {TEST_DATA} holds no images to evaluate")
+        raise StageError(f"{TEST_DATA} holds no images to evaluate")
     shape = images.shape[1:]
     if any(t not in (None, s) for t, s in zip(takes, shape, strict=True)):
         size = "x".join("any" if t is None else str(t) for t in takes)
-        raise SystemExit(
-            f"error: {MODEL_PATH} takes {size} images, but {TEST_DATA} holds "
+        raise StageError(
+            f"{MODEL_PATH} takes {size} images, but {TEST_DATA} holds "
             f"{'x'.join(map(str, shape))} ones; retrain it on this data (`dvc repro`)"
         )
 
@@ -78,6 +80,20 @@ def centre(image: np.ndarray, side: int) -> np.ndarray:
     """The central square of an image, `side` pixels a side (less where the image is smaller)."""
     top, left = (max(0, length - side) // 2 for length in image.shape[:2])
     return image[top : top + side, left : left + side]
+
+
+def with_row_labels(grid: np.ndarray, words: list[str]) -> np.ndarray:
+    """The (height, width, channels) grid with a black margin on its left holding one word per
+    row of equal height, in white (Pillow's own font), centred vertically in its row."""
+    height, _, channels = grid.shape
+    row_height = height // len(words)
+    font = ImageFont.load_default(size=LABEL_SIZE)
+    margin = Image.new("L", (int(max(map(font.getlength, words))) + LABEL_SIZE, height))
+    for row, word in enumerate(words):
+        xy = (LABEL_SIZE // 2, row * row_height + row_height // 2)
+        ImageDraw.Draw(margin).text(xy, word, fill=255, font=font, anchor="lm")
+    labels = np.asarray(margin, np.float32)[..., np.newaxis] / 255
+    return np.concatenate([np.repeat(labels, channels, axis=-1).astype(grid.dtype), grid], axis=1)
 
 
 def example_grid(pictures: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -99,7 +115,6 @@ def rounded(value: np.floating) -> float:
 
 
 def main() -> None:
-    inputs = fingerprint(PARAMS_FILE, TEST_DATA, MODEL_PATH)
     class_names = CLASS_NAMES.get(load_params()["dataset"])
     model = load_model(MODEL_PATH)
     scores: dict[str, list[np.ndarray]] = {}
@@ -111,7 +126,7 @@ def main() -> None:
             check_model_takes(model, noisy)
             denoised = denoise_test_images(model, noisy, denoise)
             if not np.all(np.isfinite(denoised)):
-                raise SystemExit(f"error: {MODEL_PATH} outputs NaN or infinite values; retrain it")
+                raise StageError(f"{MODEL_PATH} outputs NaN or infinite values; retrain it")
             median = median_filter_3x3(noisy)
             batch = (clean, noisy, denoised)
             for name, estimate in (("", denoised), ("_noisy", noisy), ("_median3", median)):
@@ -151,8 +166,7 @@ def main() -> None:
             PER_CLASS_PATH: json_file({"psnr_per_class": per_class}),
             EXAMPLES_PATH: png_file(example_grid(pictures)),
             METRICS_PATH: json_file(metrics),
-        },
-        check=lambda: check_unchanged(inputs),
+        }
     )
     print(
         f"evaluate: {METRICS_PATH}: "
@@ -162,4 +176,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, reads=[PARAMS_FILE, TEST_DATA, MODEL_PATH])

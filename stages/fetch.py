@@ -27,13 +27,13 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from stages.datasets import BUILT_IN, mirror_variable, mirrors, source
+from stages.datasets import BUILT_IN, DATASETS, RAW_DIR, mirror_variable, mirrors, source
 from stages.idx import FILES
 from stages.images import copy_checked, files_in
-from stages.io import check_unchanged, fingerprint, run_stage, temporary_path
+from stages.outputs import temporary_path
 from stages.params import PARAMS_FILE, load_params
+from stages.runner import StageError, check_unchanged, run_stage
 
-RAW_DIR = Path("data/raw")
 CHUNK = 1 << 20
 
 
@@ -57,12 +57,12 @@ def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> str:
 
     Raises ValueError if the decompressed content's sha256 is not the expected one, OSError (or
     EOFError, zlib.error) if the mirror or its gzip stream fails. A write that fails on this
-    machine's disk ends the stage instead: no other mirror can help with that.
+    machine's disk raises StageError instead: no other mirror can help with that.
     """
     try:
         out = dest.open("wb")
     except OSError as e:
-        raise SystemExit(f"error: {RAW_DIR}: cannot write {name}: {e.strerror}") from None
+        raise StageError(f"{RAW_DIR}: cannot write {name}: {e.strerror}") from None
     digest = hashlib.sha256()
     done, last_shown = 0, 0.0
     try:
@@ -73,9 +73,7 @@ def download(mirror: str, name: str, dest: Path, expected_sha256: str) -> str:
                     out.write(chunk)
                     out.flush()  # so that a write error shows here, not when the file is closed
                 except OSError as e:
-                    raise SystemExit(
-                        f"error: {RAW_DIR}: cannot write {name}: {e.strerror}"
-                    ) from None
+                    raise StageError(f"{RAW_DIR}: cannot write {name}: {e.strerror}") from None
                 digest.update(chunk)
                 done += len(chunk)
                 if time.monotonic() - last_shown > 0.2:
@@ -105,7 +103,7 @@ def describe_failure(error: Exception) -> str:
 
 def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> None:
     """Download a built-in set's four files into `folder`, each from the first mirror that
-    serves the right data; if none does, exit with one line listing every try."""
+    serves the right data; if none does, StageError with one line listing every try."""
     print(f"fetch: {dataset}: 4 files into {RAW_DIR}/", flush=True)
     for key, name in FILES.items():
         tried = []
@@ -118,8 +116,8 @@ def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> Non
             except (OSError, EOFError, zlib.error, ValueError, http.client.HTTPException) as e:
                 tried.append(f"{mirror} ({describe_failure(e)})")
         else:
-            raise SystemExit(
-                f"error: {RAW_DIR / name}: no mirror gave the data with the expected sha256 "
+            raise StageError(
+                f"{RAW_DIR / name}: no mirror gave the data with the expected sha256 "
                 f"({dataset}.{key} in params.yaml). Tried: {'; '.join(tried)}. Set "
                 f"{mirror_variable(dataset)} to a folder or URL holding the four {dataset} "
                 ".gz files to use another mirror."
@@ -128,11 +126,11 @@ def fetch_built_in(dataset: str, checksums: dict[str, str], folder: Path) -> Non
 
 def fetch_images(folder: Path) -> None:
     """Copy every image file directly in data/images/ that decodes whole into `folder`; report
-    each other entry on one line, and exit if not one image is left."""
+    each other entry on one line; StageError if not one image is left."""
     images = source("images")
     if not images.is_dir():
-        raise SystemExit(
-            f"error: {images}: no such folder; put your image files there and track them "
+        raise StageError(
+            f"{images}: no such folder; put your image files there and track them "
             "with `dvc add data/images`"
         )
     candidates, skipped = files_in(images)
@@ -145,7 +143,7 @@ def fetch_images(folder: Path) -> None:
         print(f"fetch: skipped {path}: {reason}", flush=True)
     copied = len(list(folder.iterdir()))
     if copied == 0:
-        raise SystemExit(f"error: {images}: no image to train on ({len(skipped)} skipped)")
+        raise StageError(f"{images}: no image to train on ({len(skipped)} skipped)")
     print(
         f"fetch: {copied} images from {images}/ into {RAW_DIR}/, {len(skipped)} skipped",
         flush=True,
@@ -153,10 +151,8 @@ def fetch_images(folder: Path) -> None:
 
 
 def main() -> None:
-    inputs = fingerprint(PARAMS_FILE)
     params = load_params()
     dataset = params["dataset"]
-    inputs |= fingerprint(source(dataset))
     RAW_DIR.parent.mkdir(parents=True, exist_ok=True)
     folder = temporary_path(RAW_DIR)
     folder.mkdir()  # with the permissions the umask gives
@@ -165,7 +161,7 @@ def main() -> None:
             fetch_built_in(dataset, params[dataset], folder)
         else:
             fetch_images(folder)
-        check_unchanged(inputs)
+        check_unchanged()
         if RAW_DIR.exists():
             shutil.rmtree(RAW_DIR)
         folder.rename(RAW_DIR)
@@ -174,4 +170,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    # every set's source: which one is read depends on params.yaml, itself watched
+    run_stage(main, reads=[PARAMS_FILE, *map(source, DATASETS)])

@@ -37,7 +37,7 @@ def ssim_per_image(clean: np.ndarray, estimate: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def compiled_ssim() -> Callable:
-    """tf.image.ssim compiled with XLA: about three times faster on CPU than op by op."""
+    """tf.image.ssim compiled with XLA: faster on CPU than op by op (docs/speed.md)."""
     import tensorflow as tf
 
     @tf.function(jit_compile=True)

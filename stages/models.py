@@ -13,7 +13,10 @@ from pathlib import Path
 import keras
 from keras import layers, ops
 
+from stages.runner import StageError
+
 IMAGE_SHAPE = (28, 28, 1)
+MODEL_PATH = Path("models/model.keras")  # what train writes, evaluate scores and denoise uses
 
 
 def build_dense_autoencoder(
@@ -167,20 +170,20 @@ def build_model(params: dict, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -
 
 
 def load_model(path: str | Path) -> keras.Model:
-    """A trained model, or a one-line exit saying why there is none at `path`.
+    """A trained model, or StageError saying why there is none at `path`.
 
     A .keras file is a zip archive: one cut short (a copy or download that stopped) is named as
     such, where Keras itself would say "File not found".
     """
     path = Path(path)
     if not path.is_file():
-        raise SystemExit(f"error: no model at {path}: train one with `dvc repro`")
+        raise StageError(f"no model at {path}: train one with `dvc repro`")
     if not zipfile.is_zipfile(path):
-        raise SystemExit(
-            f"error: {path}: not a Keras model file (not a .keras zip archive, or one cut short)"
+        raise StageError(
+            f"{path}: not a Keras model file (not a .keras zip archive, or one cut short)"
         )
     try:
         return keras.models.load_model(path)
     except Exception as e:  # a zip that is not a model, a model of an unknown class, ...
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise SystemExit(f"error: {path}: not a Keras model file ({reason})") from None
+        raise StageError(f"{path}: not a Keras model file ({reason})") from None

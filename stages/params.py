@@ -1,146 +1,196 @@
 """Load params.yaml and check every key before a stage does any work.
 
 A typo or an out-of-range value should cost the user one line of reading, not a traceback
-twenty minutes into training. Every key the pipeline reads is listed in SCHEMA with what it
-allows; anything missing, unknown or out of range stops the stage with one line naming it.
-params.yaml is parsed as DVC parses it (ruamel.yaml, YAML 1.2), so every value that
+twenty minutes into training. Params below declares every key the pipeline reads with what it
+allows (pydantic checks them, strictly: no string is taken for a number, no 1 for true, no key
+it does not know); anything missing, unknown or out of range stops the stage with one line
+naming it. params.yaml is parsed as DVC parses it (ruamel.yaml, YAML 1.2), so every value that
 `dvc exp run -S` writes, such as `1e-05`, means here what it means in dvc.lock.
 """
 
-import math
-import re
-from collections.abc import Callable
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from ruamel.yaml import YAML, YAMLError
 
-from stages.datasets import BUILT_IN, DATASETS
-from stages.idx import FILES
+from stages.datasets import DATASETS
+from stages.runner import StageError, run_stage
 
 PARAMS_FILE = "params.yaml"
-
-Rule = tuple[Callable[[Any], bool], str]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _int_in(low: int, high: int) -> Rule:
-    return (lambda v: _is_int(v) and low <= v <= high, f"an integer in [{low}, {high}]")
-
-
-def _number_in(low: float, high: float, low_open: bool = False) -> Rule:
-    def ok(v: Any) -> bool:
-        return _is_number(v) and (v > low if low_open else v >= low) and v <= high
-
-    return (ok, f"a number in {'(' if low_open else '['}{low}, {high}]")
-
-
-def _one_of(*choices: str) -> Rule:
-    return (lambda v: v in choices, "one of " + ", ".join(choices))
-
-
-SHA256: Rule = (
-    lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
-    "a sha256 sum (64 hexadecimal digits)",
-)
-
-
 MODELS = ["dense", "dncnn", "unet"]
 NOISE_MODELS = ["gaussian", "poisson", "salt_pepper", "low_light"]
 MAX_PHOTONS = 1_000_000  # far past where shot noise matters, and well inside what numpy can draw
-MAX_UNET_WIDTH = 1024  # filters at the U-Net's lowest level: 40M weights, ~0.6 GB with Adam's
+MAX_UNET_WIDTH = 1024  # filters at the U-Net's lowest level; above it the weights, with Adam's
+# two moments, outgrow the memory of a small machine
 
-SCHEMA: dict[str, Rule] = {
-    "dataset": _one_of(*DATASETS),
-    "model": _one_of(*MODELS),
-    "noise": _one_of(*NOISE_MODELS),
-    # A standard deviation above the whole intensity range [0, 1] leaves nothing to recover.
-    "noise_factor": _number_in(0, 1),
-    "poisson.photons": _number_in(0, MAX_PHOTONS, low_open=True),
-    "salt_pepper.rate": _number_in(0, 1),
-    "low_light.brightness": _number_in(0, 1, low_open=True),
-    "low_light.photons": _number_in(0, MAX_PHOTONS, low_open=True),
-    "low_light.read_noise": _number_in(0, 1),
-    "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer in [0, 2**32)"),
-    "dense.hidden_units": (
-        lambda v: (
-            isinstance(v, list)
-            and 0 < len(v) <= 16
-            and all(_is_int(u) and 1 <= u <= 65536 for u in v)
-        ),
-        "a list of 1 to 16 integers in [1, 65536]",
+
+def integer(low: int, high: int) -> Any:
+    return Annotated[
+        int, Field(strict=True, ge=low, le=high, description=f"an integer in [{low}, {high}]")
+    ]
+
+
+def number(low: float, high: float, low_open: bool = False) -> Any:
+    bound = {"gt": low} if low_open else {"ge": low}
+    allowed = f"a number in {'(' if low_open else '['}{low}, {high}]"
+    return Annotated[
+        float, Field(strict=True, allow_inf_nan=False, le=high, description=allowed, **bound)
+    ]
+
+
+def one_of(*choices: str) -> Any:
+    return Annotated[Literal[choices], Field(description="one of " + ", ".join(choices))]
+
+
+Switch = Annotated[bool, Field(strict=True, description="true or false")]
+Sha256 = Annotated[
+    str,
+    Field(
+        strict=True, pattern="^[0-9a-f]{64}$", description="a sha256 sum (64 hexadecimal digits)"
     ),
-    "dense.activation": _one_of("relu", "elu", "gelu", "silu", "tanh"),
-    "dense.output_activation": _one_of("sigmoid"),
-    "dncnn.depth": _int_in(3, 64),
-    "dncnn.filters": _int_in(1, 512),
-    "unet.depth": _int_in(1, 8),
-    "unet.filters": _int_in(1, 512),
-    "unet.batch_norm": (lambda v: isinstance(v, bool), "true or false"),
-    **{  # each model's own training budget
-        f"{model}.{key}": rule
-        for model in MODELS
-        for key, rule in [
-            ("epochs", _int_in(1, 10_000)),
-            ("batch_size", _int_in(1, 4096)),
-            ("learning_rate", _number_in(0, 1, low_open=True)),
-        ]
-    },
-    "train.optimizer": _one_of("adam"),
-    "train.lr_schedule": _one_of("constant", "cosine"),
-    "train.loss": _one_of("mse", "mae"),
-    "train.validation_fraction": _number_in(0, 0.5, low_open=True),
-    "train.distribute": _one_of("default", "mirrored"),  # not multi_worker: see train.py
-    "train.precision": _one_of("float32", "mixed_bfloat16"),
-    "train.compile": _one_of("auto", "xla", "none"),
-    "images.test_fraction": _number_in(0, 0.5, low_open=True),
-    "images.crop_size": _int_in(16, 1024),  # SSIM needs 11x11 at least
-    "images.crops_per_image": _int_in(1, 10_000),
-    "images.grayscale": (lambda v: isinstance(v, bool), "true or false"),
-    "images.flips": (lambda v: isinstance(v, bool), "true or false"),
-    "images.channel_orders": (lambda v: isinstance(v, bool), "true or false"),
-    **{f"{dataset}.{key}": SHA256 for dataset in BUILT_IN for key in FILES},
-}
+]
 
 
-def _flatten(params: dict, prefix: str = "") -> dict[str, Any]:
-    """{'a': {'b': 1}} -> {'a.b': 1}, stopping at keys that SCHEMA checks as a whole."""
-    flat = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and name not in SCHEMA:
-            flat.update(_flatten(value, f"{name}."))
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Recipe(Section):  # each model's own training budget
+    epochs: integer(1, 10_000)
+    batch_size: integer(1, 4096)
+    learning_rate: number(0, 1, low_open=True)
+
+
+class Dense(Recipe):
+    hidden_units: Annotated[
+        list[Annotated[int, Field(strict=True, ge=1, le=65536)]],
+        Field(min_length=1, max_length=16, description="a list of 1 to 16 integers in [1, 65536]"),
+    ]
+    activation: one_of("relu", "elu", "gelu", "silu", "tanh")
+    output_activation: one_of("sigmoid")
+
+
+class Dncnn(Recipe):
+    depth: integer(3, 64)
+    filters: integer(1, 512)
+
+
+class Unet(Recipe):
+    depth: integer(1, 8)
+    filters: integer(1, 512)
+    batch_norm: Switch
+
+    @model_validator(mode="after")
+    def lowest_level_fits(self) -> "Unet":
+        width = self.filters * 2**self.depth
+        if width > MAX_UNET_WIDTH:
+            raise ValueError(
+                f"unet.filters * 2**unet.depth (the filters of the U-Net's lowest level) must be "
+                f"<= {MAX_UNET_WIDTH}, got {self.filters} * 2**{self.depth} = {width}"
+            )
+        return self
+
+
+class Train(Section):
+    optimizer: one_of("adam")
+    lr_schedule: one_of("constant", "cosine")
+    loss: one_of("mse", "mae")
+    validation_fraction: number(0, 0.5, low_open=True)
+    distribute: one_of("default", "mirrored")  # not multi_worker: see train.py
+    precision: one_of("float32", "mixed_bfloat16")
+    compile: one_of("auto", "xla", "none")
+
+
+class Images(Section):
+    test_fraction: number(0, 0.5, low_open=True)
+    crop_size: integer(16, 1024)  # SSIM needs 11x11 at least
+    crops_per_image: integer(1, 10_000)
+    grayscale: Switch
+    flips: Switch
+    channel_orders: Switch
+
+
+class Checksums(Section):  # of a built-in set's four files (stages/idx.py names them)
+    train_images: Sha256
+    train_labels: Sha256
+    test_images: Sha256
+    test_labels: Sha256
+
+
+class Poisson(Section):
+    photons: number(0, MAX_PHOTONS, low_open=True)
+
+
+class SaltPepper(Section):
+    rate: number(0, 1)
+
+
+class LowLight(Section):
+    brightness: number(0, 1, low_open=True)
+    photons: number(0, MAX_PHOTONS, low_open=True)
+    read_noise: number(0, 1)
+
+
+class Params(Section):
+    """Every key of params.yaml."""
+
+    dataset: one_of(*DATASETS)
+    model: one_of(*MODELS)
+    noise: one_of(*NOISE_MODELS)
+    # A standard deviation above the whole intensity range [0, 1] leaves nothing to recover.
+    noise_factor: number(0, 1)
+    poisson: Poisson
+    salt_pepper: SaltPepper
+    low_light: LowLight
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**32, description="an integer in [0, 2**32)")]
+    dense: Dense
+    dncnn: Dncnn
+    unet: Unet
+    train: Train
+    images: Images
+    mnist: Checksums
+    fashion_mnist: Checksums
+
+
+def keys(model: type[BaseModel] = Params, prefix: str = "") -> dict[str, str]:
+    """Every dotted key under `model`, with what it allows: {'unet.depth': 'an integer ...'}."""
+    found = {}
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            found.update(keys(field.annotation, f"{prefix}{name}."))
         else:
-            flat[name] = value
-    return flat
+            found[f"{prefix}{name}"] = field.description or ""
+    return found
+
+
+def first_problem(params: dict, error: ValidationError) -> str:
+    """One line for the first thing wrong: an unknown key, else the first bad or missing one
+    in the order Params declares them."""
+    problem = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    path, known = ".".join(map(str, problem["loc"])), keys()
+    if problem["type"] == "extra_forbidden":
+        return f"unknown key {path}; known keys: {', '.join(known)}"
+    if problem["type"] == "value_error":  # a check of a whole section says it all
+        return str(problem["ctx"]["error"])
+    # a list's item is named by its list
+    key = max((k for k in known if f"{path}.".startswith(f"{k}.")), key=len, default=path)
+    allowed = known.get(key, "a mapping of keys to values")
+    if problem["type"] == "missing":
+        return f"{key} is missing; it must be {allowed}"
+    value = functools.reduce(lambda section, part: section[part], key.split("."), params)
+    return f"{key} must be {allowed}, got {value!r}"
 
 
 def check_params(params: Any) -> None:
     """Raise ValueError with one line naming the first bad key, its value and what is allowed."""
     if not isinstance(params, dict):
         raise ValueError(f"expected a mapping of keys to values, got {params!r}")
-    flat = _flatten(params)
-    for key in flat:
-        if key not in SCHEMA:
-            raise ValueError(f"unknown key {key}; known keys: {', '.join(SCHEMA)}")
-    for key, (ok, allowed) in SCHEMA.items():
-        if key not in flat:
-            raise ValueError(f"{key} is missing; it must be {allowed}")
-        if not ok(flat[key]):
-            raise ValueError(f"{key} must be {allowed}, got {flat[key]!r}")
-    depth, filters = flat["unet.depth"], flat["unet.filters"]
-    if filters * 2**depth > MAX_UNET_WIDTH:
-        raise ValueError(
-            f"unet.filters * 2**unet.depth (the filters of the U-Net's lowest level) must be "
-            f"<= {MAX_UNET_WIDTH}, got {filters} * 2**{depth} = {filters * 2**depth}"
-        )
+    try:
+        Params.model_validate(params)
+    except ValidationError as e:
+        raise ValueError(first_problem(params, e)) from None
 
 
 def read_params(path: str | Path = PARAMS_FILE) -> Any:
@@ -149,18 +199,23 @@ def read_params(path: str | Path = PARAMS_FILE) -> Any:
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict:
-    """Read and check params.yaml; on any problem exit with one line naming the file and key."""
+    """Read and check params.yaml; StageError with one line naming the file and key if it is
+    unreadable or any value is bad."""
     try:
         params = read_params(path)
         check_params(params)
     except (OSError, YAMLError, ValueError) as e:
         message = " ".join(str(e).split())
-        raise SystemExit(f"error: {path}: {message}") from None
+        raise StageError(f"{path}: {message}") from None
     return params
 
 
+def main() -> None:
+    """The `params` stage: DVC runs it whenever any key of params.yaml changes, so an unknown or
+    mistyped key stops `dvc repro` / `dvc exp run` even where no other stage reads that key."""
+    load_params()
+    print(f"params: {PARAMS_FILE}: all {len(keys())} settings are valid", flush=True)
+
+
 if __name__ == "__main__":
-    # The `params` stage: DVC runs it whenever any key of params.yaml changes, so an unknown or
-    # mistyped key stops `dvc repro` / `dvc exp run` even where no other stage reads that key.
-    checked = load_params()
-    print(f"params: {PARAMS_FILE}: all {len(_flatten(checked))} settings are valid", flush=True)
+    run_stage(main)

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from stages.datasets import RAW_DIR, TEST_DATA, TRAIN_DATA
 from stages.idx import load_split
 from stages.images import files_in, read_unit, shape_of, to_unit
-from stages.io import check_unchanged, fingerprint, npz_file, run_stage, write_all_atomic
 from stages.noise import add_noise
+from stages.outputs import npz_file, write_all_atomic
 from stages.params import PARAMS_FILE, load_params
+from stages.runner import StageError, run_stage
 
-RAW_DIR = Path("data/raw")
-PROCESSED_DIR = Path("data/processed")
 MAX_TRAINING_BYTES = 4 << 30  # clean + noisy training crops, in memory at once
 
 
@@ -43,21 +43,21 @@ def describe_noise(params: dict) -> str:
     return f"{name} noise, " + ", ".join(f"{key} {value}" for key, value in settings.items())
 
 
-def preprocess_idx(params: dict, rngs: list[np.random.Generator], inputs: dict) -> None:
+def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
     """MNIST or Fashion-MNIST: noise over the whole of each split."""
     try:  # parse everything before writing anything
         raw = {split: load_split(RAW_DIR, split) for split in ("train", "test")}
     except ValueError as e:
-        raise SystemExit(f"error: {e}") from None
+        raise StageError(str(e)) from None
     writes, counts = {}, {}
     for (split, (images, labels)), rng in zip(raw.items(), rngs, strict=True):
         if len(images) == 0:
-            raise SystemExit(f"error: {RAW_DIR}: the {split} split holds no images")
+            raise StageError(f"{RAW_DIR}: the {split} split holds no images")
         clean = to_unit(images)[..., np.newaxis]  # the channel axis Keras expects
-        path = PROCESSED_DIR / f"{split}.npz"
+        path = {"train": TRAIN_DATA, "test": TEST_DATA}[split]
         writes[path] = pairs_file(clean, add_noise(clean, params, rng), labels=labels)
         counts[path] = len(clean)
-    write_all_atomic(writes, check=lambda: check_unchanged(inputs))
+    write_all_atomic(writes)
     for path, count in counts.items():
         print(f"preprocess: {path}: {count} images, {describe_noise(params)}", flush=True)
 
@@ -101,14 +101,14 @@ def random_crops(image: np.ndarray, size: int, count: int, rng: np.random.Genera
     return np.stack([image[t : t + size, x : x + size] for t, x in zip(tops, lefts, strict=True)])
 
 
-def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dict) -> None:
+def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     """Your own images: random crops of the training files, the test files whole."""
     settings = params["images"]
     crop, count = settings["crop_size"], settings["crops_per_image"]
     shapes = usable_images(crop)
     if len(shapes) < 2:
-        raise SystemExit(
-            f"error: {RAW_DIR}: {len(shapes)} image(s) of at least {crop}x{crop} pixels "
+        raise StageError(
+            f"{RAW_DIR}: {len(shapes)} image(s) of at least {crop}x{crop} pixels "
             "(images.crop_size); a train and a test set need 2"
         )
     colour = not settings["grayscale"] and any(shape[2] == 3 for shape in shapes.values())
@@ -116,8 +116,8 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
     train_files, test_files = split_by_name(sorted(shapes), settings["test_fraction"])
     needed = 2 * len(train_files) * count * crop * crop * channels * 4
     if needed > MAX_TRAINING_BYTES:
-        raise SystemExit(
-            f"error: params.yaml: {len(train_files)} training files x {count} crops of "
+        raise StageError(
+            f"params.yaml: {len(train_files)} training files x {count} crops of "
             f"{crop}x{crop}x{channels} take {needed / 2**30:.1f} GiB (noisy and clean), more than "
             f"the {MAX_TRAINING_BYTES >> 30} GiB allowed; lower images.crops_per_image or "
             "images.crop_size"
@@ -136,31 +136,26 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator], inputs: dic
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
         yield "names", np.array([path.name for path in test_files])
 
-    train_path, test_path = PROCESSED_DIR / "train.npz", PROCESSED_DIR / "test.npz"
-    write_all_atomic(
-        {train_path: pairs_file(clean, noisy), test_path: npz_file(test_arrays())},
-        check=lambda: check_unchanged(inputs),
-    )
+    write_all_atomic({TRAIN_DATA: pairs_file(clean, noisy), TEST_DATA: npz_file(test_arrays())})
     print(
-        f"preprocess: {train_path}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} "
+        f"preprocess: {TRAIN_DATA}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} "
         f"from {len(train_files)} files, {describe_noise(params)}",
         flush=True,
     )
     print(
-        f"preprocess: {test_path}: {len(test_files)} whole images, {describe_noise(params)}",
+        f"preprocess: {TEST_DATA}: {len(test_files)} whole images, {describe_noise(params)}",
         flush=True,
     )
 
 
 def main() -> None:
-    inputs = fingerprint(PARAMS_FILE, RAW_DIR)
     params = load_params()
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
     if params["dataset"] == "images":
-        preprocess_images(params, rngs, inputs)
+        preprocess_images(params, rngs)
     else:
-        preprocess_idx(params, rngs, inputs)
+        preprocess_idx(params, rngs)
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, reads=[PARAMS_FILE, RAW_DIR])

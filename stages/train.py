@@ -27,15 +27,15 @@ from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
 from stages.augment import augment_pairs
-from stages.io import check_unchanged, fingerprint, run_stage, write_all_atomic
-from stages.models import build_model
+from stages.datasets import TRAIN_DATA
+from stages.models import MODEL_PATH, build_model
+from stages.outputs import write_all_atomic
 from stages.params import PARAMS_FILE, load_params
+from stages.runner import StageError, check_unchanged, run_stage
 
-TRAIN_DATA = "data/processed/train.npz"
-MODEL_PATH = "models/model.keras"
 LIVE_DIR = "metrics/train"
 STEPS_PER_EXECUTION = 50  # fewer Python round trips per epoch; same maths
-MAX_BATCH_PIXELS = 1 << 22  # a U-Net keeps about 1 KB per pixel for its gradients: ~4 GB
+MAX_BATCH_PIXELS = 1 << 22  # a U-Net keeps its activations per pixel for the gradients
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 
 
@@ -62,8 +62,8 @@ def batches(
 
     Batches are gathered from the full arrays by index: no copy of the split is ever made, and
     shuffling indices costs far less than shuffling images. tf.data's autotuner is off: on two
-    cores its background tuning made every other epoch about 60% slower (5.1 vs 3.1 s for the
-    dense model), and a fixed two-batch prefetch keeps training fed.
+    cores its background tuning slowed every other epoch (docs/speed.md), and a fixed two-batch
+    prefetch keeps training fed.
     """
     order = tf.data.Dataset.from_tensor_slices(indices)
     if shuffle_seed is not None:
@@ -141,7 +141,8 @@ def stop_on_non_finite_loss() -> keras.callbacks.Callback:
     """End training with one line, saving nothing, once the loss is NaN or infinite.
 
     No later step can undo that. It is checked after every call into TensorFlow and before DVC
-    Live records the epoch, so no NaN ever reaches the training metrics either.
+    Live records the epoch, so no NaN ever reaches the training metrics either. Written here
+    because keras.callbacks.TerminateOnNaN looks at the training loss only, not val_loss.
     """
     epoch_now = {}
 
@@ -152,8 +153,8 @@ def stop_on_non_finite_loss() -> keras.callbacks.Callback:
         losses = {k: v for k, v in logs.items() if "loss" in k}
         if not np.all(np.isfinite(list(losses.values()))):
             found = ", ".join(f"{k} {v}" for k, v in losses.items())
-            raise SystemExit(
-                f"error: train: the loss is no longer a finite number in epoch "
+            raise StageError(
+                f"train: the loss is no longer a finite number in epoch "
                 f"{epoch_now['epoch']} ({found}); no model was saved. Lower the learning "
                 "rate (params.yaml)."
             )
@@ -171,15 +172,15 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
     start from the identity, which makes this practically impossible for them.
     """
     if val_loss > 0.9 * black_loss:
-        raise SystemExit(
-            f"error: train: the model collapsed: its validation loss {val_loss:.4f} is about "
+        raise StageError(
+            f"train: the model collapsed: its validation loss {val_loss:.4f} is about "
             f"that of predicting a black image ({black_loss:.4f}); no model was saved. "
             "Lower the learning rate or train longer (params.yaml)."
         )
 
 
 def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
-    """Stop with one line, before any work, if the chosen model cannot train on these images.
+    """StageError, before any work, if the chosen model cannot train on these images.
 
     The dense model knows one image size, and `dataset: images` is scored on whole images of
     any size. A U-Net pads the images by reflection to a multiple of 2**depth (then halves them
@@ -188,8 +189,8 @@ def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
     """
     name, height, width = params["model"], image_shape[0], image_shape[1]
     if name == "dense" and params["dataset"] == "images":
-        raise SystemExit(
-            "error: params.yaml: model dense knows only one image size, but dataset images is "
+        raise StageError(
+            "params.yaml: model dense knows only one image size, but dataset images is "
             "scored on whole images of any size; use model=unet or model=dncnn"
         )
 
@@ -199,15 +200,15 @@ def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
     depth = params["unet"]["depth"] if name == "unet" else 0
     if not fits(depth):
         deepest = max(d for d in range(depth) if fits(d))
-        raise SystemExit(
-            f"error: params.yaml: unet.depth {depth} needs the images padded to a multiple of "
+        raise StageError(
+            f"params.yaml: unet.depth {depth} needs the images padded to a multiple of "
             f"{2**depth} pixels, more than reflecting these {height}x{width} images can add; "
             f"use unet.depth <= {deepest}"
         )
     batch_size = params[name]["batch_size"]
     if batch_size * height * width > MAX_BATCH_PIXELS:
-        raise SystemExit(
-            f"error: params.yaml: a batch of {batch_size} images of {height}x{width} is "
+        raise StageError(
+            f"params.yaml: a batch of {batch_size} images of {height}x{width} is "
             f"{batch_size * height * width:,} pixels, more than the {MAX_BATCH_PIXELS:,} that fit "
             f"in memory here; lower {name}.batch_size (or images.crop_size)"
         )
@@ -225,9 +226,8 @@ def renumber_shared_objects(config: object, ids: dict[int, int]) -> None:
             renumber_shared_objects(value, ids)
 
 
-def save_model(model: keras.Model, path: str, check: Callable[[], None] = lambda: None) -> None:
-    """Save as .keras, with the same bytes whenever the weights are the same; check() runs once
-    the file is written and before it replaces the old one, and may still stop the save.
+def save_model(model: keras.Model, path: str | Path) -> None:
+    """Save as .keras, with the same bytes whenever the weights are the same.
 
     Keras stamps the save time and memory addresses into the archive; left in, every re-run would
     change the model's hash in dvc.lock (and re-run evaluate) even when training reproduced the
@@ -248,11 +248,10 @@ def save_model(model: keras.Model, path: str, check: Callable[[], None] = lambda
                 info.date_time = (1980, 1, 1, 0, 0, 0)
                 archive.writestr(info, data)
 
-    write_all_atomic({path: write}, check)
+    write_all_atomic({path: write})
 
 
 def main() -> None:
-    inputs = fingerprint(PARAMS_FILE, TRAIN_DATA)
     params = load_params()
     train = params["train"]
     recipe = params[params["model"]]  # the chosen model's epochs, batch size, learning rate
@@ -271,8 +270,8 @@ def main() -> None:
     check_model_fits(params, image_shape)
     train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
     if len(train_idx) == 0:
-        raise SystemExit(
-            f"error: {TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
+        raise StageError(
+            f"{TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
             "validation images and still train; add images (or, for photos, raise "
             "images.crops_per_image)"
         )
@@ -318,7 +317,7 @@ def main() -> None:
     callbacks = [
         stop_on_non_finite_loss(),
         # another `dvc exp run` rewriting params.yaml ends this one now, not after the last epoch
-        keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: check_unchanged(inputs)),
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: check_unchanged()),
         DVCLiveCallback(live=Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)),
     ]
     if not sys.stdout.isatty():  # a live bar in a terminal, a line per epoch in a log
@@ -336,8 +335,8 @@ def main() -> None:
         keras.losses.get(train["loss"])(val_clean, tf.zeros_like(val_clean)).numpy().mean()
     )
     check_not_collapsed(history.history["val_loss"][-1], black_loss)
-    save_model(model, MODEL_PATH, check=lambda: check_unchanged(inputs))
+    save_model(model, MODEL_PATH)
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, reads=[PARAMS_FILE, TRAIN_DATA])

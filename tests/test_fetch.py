@@ -12,6 +12,7 @@ from PIL import Image
 
 from stages import fetch
 from stages.idx import FILES
+from stages.runner import StageError
 from tests.conftest import committed_params, png_header, serve_folder
 
 UNREACHABLE = "http://127.0.0.1:9/"  # port 9: connection refused
@@ -83,11 +84,11 @@ def test_a_mirror_that_compresses_differently_serves_the_same_data(
 
 def test_fails_with_every_place_tried_and_leaves_nothing(workdir, monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_MIRROR", str(tmp_path / "empty"))
-    with pytest.raises(SystemExit) as failure:
+    with pytest.raises(StageError) as failure:
         fetch.main()
     message = str(failure.value)
     assert message.startswith(
-        "error: data/raw/train-images-idx3-ubyte: no mirror gave the data with the expected "
+        "data/raw/train-images-idx3-ubyte: no mirror gave the data with the expected "
         "sha256 (mnist.train_images in params.yaml). Tried: "
     )
     assert f"{tmp_path / 'empty'} (No such file or directory)" in message
@@ -109,13 +110,11 @@ def test_a_full_disk_is_named_as_such_not_blamed_on_the_mirror(workdir, tiny_mni
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # writes past it fail as on a full disk
     try:
-        with pytest.raises(SystemExit) as failure:
+        with pytest.raises(StageError) as failure:
             fetch.main()
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    assert str(failure.value) == (
-        "error: data/raw: cannot write train-images-idx3-ubyte: File too large"
-    )
+    assert str(failure.value) == ("data/raw: cannot write train-images-idx3-ubyte: File too large")
     assert sorted(p.name for p in (workdir / "data").iterdir()) == ["mnist"]
 
 
@@ -162,8 +161,6 @@ def test_a_folder_without_images_is_one_line_and_leaves_nothing(tmp_path, monkey
     make_workdir(tmp_path, "images", {}, [])
     (tmp_path / "data/images/notes.txt").write_text("not an image")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(
-        SystemExit, match=r"^error: data/images: no image to train on \(1 skipped\)$"
-    ):
+    with pytest.raises(StageError, match=r"^data/images: no image to train on \(1 skipped\)$"):
         fetch.main()
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["images"]

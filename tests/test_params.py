@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from stages.params import check_params, load_params
+from stages.runner import StageError
 from tests.conftest import PROJECT, committed_params
 
 DEFAULTS = committed_params()
@@ -133,10 +134,10 @@ def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(with_change("noise_factor", -1)))
     with pytest.raises(
-        SystemExit, match=rf"^error: {path}: noise_factor must be a number in \[0, 1\], got -1$"
+        StageError, match=rf"^{path}: noise_factor must be a number in \[0, 1\], got -1$"
     ):
         load_params(path)
-    with pytest.raises(SystemExit, match="No such file"):
+    with pytest.raises(StageError, match="No such file"):
         load_params(tmp_path / "missing.yaml")
 
 
@@ -164,13 +165,13 @@ def test_values_are_read_as_dvc_writes_and_reads_them(tmp_path):
     assert load_params(tmp_path / "params.yaml")["dense"]["learning_rate"] == 1e-05
     text = yaml.safe_dump(with_change("unet.batch_norm", "BN"), sort_keys=False)
     (tmp_path / "params.yaml").write_text(text.replace("batch_norm: BN", "batch_norm: yes"))
-    with pytest.raises(SystemExit, match="unet.batch_norm must be true or false, got 'yes'"):
+    with pytest.raises(StageError, match="unet.batch_norm must be true or false, got 'yes'"):
         load_params(tmp_path / "params.yaml")
 
 
 def test_a_file_that_is_not_yaml_is_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text("seed: 1\nseed: 2\n")
-    with pytest.raises(SystemExit) as failure:
+    with pytest.raises(StageError) as failure:
         load_params(tmp_path / "params.yaml")
-    assert str(failure.value).startswith(f"error: {tmp_path / 'params.yaml'}: ")
+    assert str(failure.value).startswith(f"{tmp_path / 'params.yaml'}: ")
     assert "duplicate key" in str(failure.value) and "\n" not in str(failure.value)

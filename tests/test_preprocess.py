@@ -16,7 +16,8 @@ from tests.conftest import PROJECT, TINY_TEST, TINY_TRAIN, committed_params
 # The stage, with params.yaml rewritten (as a second `dvc exp run -S` would) while the test
 # split's noise is drawn: the training split is done by then.
 PARAMS_REWRITTEN_MID_RUN = """
-import stages.preprocess as stage
+import runpy
+import stages.noise
 draws = []
 def add_noise_then_rewrite_params(*args):
     noisy = add_noise(*args)
@@ -25,8 +26,8 @@ def add_noise_then_rewrite_params(*args):
         with open("params.yaml", "a") as params:
             params.write("# rewritten by another run\\n")
     return noisy
-add_noise, stage.add_noise = stage.add_noise, add_noise_then_rewrite_params
-stage.run_stage(stage.main)
+add_noise, stages.noise.add_noise = stages.noise.add_noise, add_noise_then_rewrite_params
+runpy.run_module("stages.preprocess", run_name="__main__")  # as `python -m` runs it
 """
 
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from stages.models import build_dense_autoencoder, build_unet
+from stages.runner import StageError
 from stages.train import (
     VAL_BATCH_PIXELS,
     batches,
@@ -75,7 +76,7 @@ def test_two_builds_of_the_same_model_save_to_the_same_bytes(tmp_path):
 
 def test_a_model_no_better_than_black_fails_loudly_and_a_learning_one_passes():
     with pytest.raises(
-        SystemExit, match=r"the model collapsed: its validation loss 0\.1100 .*0\.1120"
+        StageError, match=r"the model collapsed: its validation loss 0\.1100 .*0\.1120"
     ):
         check_not_collapsed(val_loss=0.110, black_loss=0.112)
     check_not_collapsed(val_loss=0.02, black_loss=0.112)
@@ -87,10 +88,10 @@ def test_a_loss_that_stops_being_finite_ends_training_with_one_line():
     x = np.ones((40, 4), np.float32)
     y = x.copy()
     y[25] = np.inf  # the sixth batch of 4 brings an infinite target
-    with pytest.raises(SystemExit) as failure:
+    with pytest.raises(StageError) as failure:
         model.fit(x, y, batch_size=4, epochs=3, callbacks=[stop_on_non_finite_loss()], verbose=0)
     assert str(failure.value).startswith(
-        "error: train: the loss is no longer a finite number in epoch 1 (loss "
+        "train: the loss is no longer a finite number in epoch 1 (loss "
     )
     assert str(failure.value).endswith("no model was saved. Lower the learning rate (params.yaml).")
 
@@ -104,10 +105,10 @@ def fits(model: str, image_shape: tuple[int, int, int], dataset: str = "mnist", 
 
 def test_a_unet_too_deep_for_the_images_is_one_line_before_any_work():
     fits("unet", (28, 28, 1), depth=5)  # padded to 32x32, halved down to 1x1
-    with pytest.raises(SystemExit) as failure:
+    with pytest.raises(StageError) as failure:
         fits("unet", (28, 28, 1), depth=6)  # 64x64 would need 36 reflected pixels out of 28
     assert str(failure.value) == (
-        "error: params.yaml: unet.depth 6 needs the images padded to a multiple of 64 pixels, "
+        "params.yaml: unet.depth 6 needs the images padded to a multiple of 64 pixels, "
         "more than reflecting these 28x28 images can add; use unet.depth <= 5"
     )
     build_unet(5, 2)(np.zeros((1, 28, 28, 1), np.float32))  # what check_model_fits allows runs
@@ -116,14 +117,14 @@ def test_a_unet_too_deep_for_the_images_is_one_line_before_any_work():
 def test_the_dense_model_is_refused_for_images_of_any_size():
     fits("dense", (28, 28, 1), dataset="fashion_mnist")
     with pytest.raises(
-        SystemExit, match="model dense knows only one image size, but dataset images"
+        StageError, match="model dense knows only one image size, but dataset images"
     ):
         fits("dense", (64, 64, 3), dataset="images")
 
 
 def test_a_batch_too_large_for_memory_is_one_line():
     fits("unet", (256, 256, 3), batch_size=64)  # 4,194,304 pixels: the limit
-    with pytest.raises(SystemExit, match="a batch of 65 images of 256x256 is 4,259,840 pixels"):
+    with pytest.raises(StageError, match="a batch of 65 images of 256x256 is 4,259,840 pixels"):
         fits("unet", (256, 256, 3), batch_size=65)
 
 

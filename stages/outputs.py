@@ -1,7 +1,6 @@
-"""Write outputs atomically and notice inputs that change under a running stage.
-
-A stage that fails never leaves a half-written file behind, and never saves a result computed
-from inputs that no longer match the ones DVC will record for it.
+"""Write outputs atomically: a stage that fails never leaves a half-written file behind, and
+never saves a result computed from inputs that no longer match the ones DVC will record for it
+(stages/runner.py watches them).
 """
 
 import glob
@@ -9,12 +8,13 @@ import json
 import os
 import secrets
 import shutil
-import sys
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
+from stages.runner import check_unchanged
 
 TMP_MARK = ".tmp-"  # in every temporary name; .gitignore and .dvcignore leave such files out
 
@@ -62,14 +62,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     write_all_atomic({path: write})
 
 
-def write_all_atomic(
-    writes: dict[str | Path, Callable[[Path], None]], check: Callable[[], None] = lambda: None
-) -> None:
-    """Write each output to a temporary file beside it, call check(), then rename them all.
+def write_all_atomic(writes: dict[str | Path, Callable[[Path], None]]) -> None:
+    """Write each output to a temporary file beside it, check that the stage's inputs are
+    unchanged (runner.check_unchanged), then rename them all.
 
     All or nothing: if any write or the check fails, no output is touched and no temporary is
-    left. A stage passes check_unchanged as `check`, so that outputs computed from inputs that
-    changed during the run are never saved, not even the first of several.
+    left, so outputs computed from inputs that changed during the run are never saved, not even
+    the first of several.
     """
     temporaries: dict[Path, Path] = {}
     try:
@@ -84,7 +83,7 @@ def write_all_atomic(
                 if e.filename not in (None, str(tmp)):  # another file's error: one being read
                     raise
                 raise OSError(e.errno, e.strerror or str(e), str(path)) from e
-        check()
+        check_unchanged()
         for path, tmp in temporaries.items():
             os.replace(tmp, path)
     finally:
@@ -128,46 +127,6 @@ def npz_file(arrays: Iterable[tuple[str, np.ndarray]]) -> Callable[[Path], None]
     return write
 
 
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write `data` as indented JSON, atomically."""
-    write_atomic(path, json_file(data))
-
-
 def write_png(path: str | Path, image: np.ndarray) -> None:
     """Write an image as a PNG (see png_file), atomically."""
     write_atomic(path, png_file(image))
-
-
-def fingerprint(*paths: str | Path) -> dict[str, list]:
-    """Size and modification time of every file at or under each path: cheap to take, and it
-    changes whenever a file is rewritten (DVC, editors and `dvc exp run -S` all rewrite)."""
-    prints = {}
-    for path in map(Path, paths):
-        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
-        prints[str(path)] = [
-            (str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()
-        ]
-    return prints
-
-
-def check_unchanged(before: dict[str, list]) -> None:
-    """Stop with one line if an input changed since `before` was taken: saving now would record
-    a result under settings or data it was not computed from (another `dvc exp run` started in
-    this workspace rewrites params.yaml, for one)."""
-    changed = [path for path, files in before.items() if fingerprint(path)[path] != files]
-    if changed:
-        raise SystemExit(
-            f"error: {', '.join(changed)} changed while this stage was running, so its result "
-            "would not match them; nothing was saved. Run it again once nothing else is "
-            "changing the workspace (one `dvc exp run` at a time; `dvc queue` runs many)."
-        )
-
-
-def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main(): a file that cannot be read or written (a full disk, a missing
-    folder, no permission) ends it with one line naming the file, not a traceback."""
-    try:
-        main()
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        sys.exit(f"error: {where}{e.strerror or e}")
