@@ -1,9 +1,15 @@
 """The `denoise` command, run as users run it, on image files these tests write themselves.
 
+Most tests call its main() in this process, as the console script does, so that TensorFlow is
+loaded once; those about the process itself (its stderr as a terminal shows it, Ctrl-C, memory,
+two at once) run it as a command.
+
 An untrained U-Net is exactly the identity (its last layer starts at zero), so its output must
 equal its input pixel for pixel: that checks reading, batching, cropping and writing end to end.
 """
 
+import contextlib
+import io
 import signal
 import struct
 import subprocess
@@ -18,6 +24,7 @@ import tensorflow as tf
 import tifffile
 from PIL import Image, ImageOps
 
+from stages import denoise
 from stages.models import build_dense_autoencoder, build_unet
 from tests.conftest import png_header
 
@@ -26,6 +33,23 @@ DENOISE = [sys.executable, "-m", "stages.denoise"]
 
 
 def run(*args: object) -> subprocess.CompletedProcess:
+    """`denoise ARGS`, called in this process: its exit status and what it printed."""
+    argv, out, err = list(map(str, args)), io.StringIO(), io.StringIO()
+    sigint = signal.getsignal(signal.SIGINT)  # denoise sets its own, for Ctrl-C
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = denoise.main(argv)
+    except SystemExit as e:  # what the interpreter makes of sys.exit(...) at the top level
+        status = e.code if isinstance(e.code, int) else (e.code is not None)
+        if isinstance(e.code, str):
+            err.write(e.code + "\n")
+    finally:
+        signal.signal(signal.SIGINT, sigint)
+    return subprocess.CompletedProcess(argv, int(status), out.getvalue(), err.getvalue())
+
+
+def run_command(*args: object) -> subprocess.CompletedProcess:
+    """`python -m stages.denoise ARGS` in a process of its own."""
     return subprocess.run([*DENOISE, *map(str, args)], capture_output=True, text=True)
 
 
@@ -387,7 +411,7 @@ def test_a_folder_of_many_formats_is_done_and_the_summary_names_what_was_left_ou
     Image.fromarray(pixels).convert("CMYK").save(photos / "print.jpg")
     (photos / "notes.txt").write_text("not an image")
     (photos / "more").mkdir()
-    result = run(photos, "-o", tmp_path / "out", "--model", colour_unet_path)
+    result = run_command(photos, "-o", tmp_path / "out", "--model", colour_unet_path)
     assert result.returncode == 0, result.stderr
     assert "5 of 5 image(s) written" in result.stdout
     assert "2 other entries left out" in result.stdout
