@@ -3,15 +3,16 @@
 `psnr` is the mean per-image PSNR (dB, data range 1) of the model's output, `ssim` its mean SSIM.
 The same for the noisy input (`psnr_noisy`, `ssim_noisy`) is the floor any denoiser must beat,
 and a 3x3 median filter (`psnr_median3`, `ssim_median3`) is what one gets without learning.
+A test set noised at extra Gaussian levels (a range of noise_factor, or test_noise_factors) is
+also scored at each: psnr.json's `levels` and metrics/eval/psnr_per_level.json, the plot of PSNR
+against level that compares a blind model with level-specific ones.
 metrics/eval/ holds the pictures: a few test images (clean, noisy, denoised) and, for a set with
 classes (MNIST digits, Fashion-MNIST garments), the mean PSNR of each class, both DVC plots.
 A built-in set's test images go through the model 1,000 at a time; your own images go one at a
 time, whole, in tiles when large (stages/inference.py), so memory holds one image at most.
-The three outputs are written all or none (stages/outputs.py), not through dvclive's summary and
+The four outputs are written all or none (stages/outputs.py), not through dvclive's summary and
 image logging, which write each file in place as they go and would name psnr.json metrics.json.
 """
-
-from collections.abc import Iterator
 
 from stages import quiet_tensorflow_startup
 
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from stages.baselines import median_filter_3x3
 from stages.datasets import CLASS_NAMES, TEST_DATA
+from stages.examples import eval_batches
 from stages.inference import make_denoiser
 from stages.metrics import psnr_per_image, ssim_per_image
 from stages.models import MODEL_PATH, load_model
@@ -33,19 +35,11 @@ from stages.runner import StageError, run_stage
 METRICS_PATH = "metrics/psnr.json"
 EXAMPLES_PATH = "metrics/eval/examples.png"
 PER_CLASS_PATH = "metrics/eval/psnr_per_class.json"
+PER_LEVEL_PATH = "metrics/eval/psnr_per_level.json"
 EXAMPLES = 5  # pictures of a set without classes
 THUMBNAIL = 128  # largest side of a picture in the grid, before zooming
 ZOOM_TO = 84  # small images are zoomed (by a whole factor) to about this size: MNIST 3x
 LABEL_SIZE = 14  # pixels: the height of the words beside the rows
-
-
-def test_batches(data: np.lib.npyio.NpzFile) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(clean, noisy) batches: a built-in set's arrays whole; your images one at a time."""
-    if "clean" in data.files:
-        yield data["clean"], data["noisy"]
-        return
-    for i in range(len(data["names"])):
-        yield data[f"clean_{i}"][np.newaxis], data[f"noisy_{i}"][np.newaxis]
 
 
 def denoise_test_images(model: keras.Model, noisy: np.ndarray, denoise=None) -> np.ndarray:
@@ -114,29 +108,47 @@ def rounded(value: np.floating) -> float:
     return round(float(value), 4)
 
 
+def scores_of(clean: np.ndarray, estimates: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """PSNR and SSIM of each image of each estimate: {'psnr': ..., 'ssim_noisy': ...}."""
+    scores = {}
+    for name, estimate in estimates.items():
+        scores[f"psnr{name}"] = psnr_per_image(clean, estimate)
+        scores[f"ssim{name}"] = ssim_per_image(clean, estimate)
+    return scores
+
+
 def main() -> None:
     class_names = CLASS_NAMES.get(load_params()["dataset"])
     model = load_model(MODEL_PATH)
     scores: dict[str, list[np.ndarray]] = {}
-    pictures = []
-    with np.load(TEST_DATA) as data:
-        labels = data["labels"] if "labels" in data.files else None
-        denoise = None if "clean" in data.files else make_denoiser(model)
-        for clean, noisy in test_batches(data):
-            check_model_takes(model, noisy)
-            denoised = denoise_test_images(model, noisy, denoise)
-            if not np.all(np.isfinite(denoised)):
-                raise StageError(f"{MODEL_PATH} outputs NaN or infinite values; retrain it")
-            median = median_filter_3x3(noisy)
-            batch = (clean, noisy, denoised)
-            for name, estimate in (("", denoised), ("_noisy", noisy), ("_median3", median)):
-                scores.setdefault(f"psnr{name}", []).append(psnr_per_image(clean, estimate))
-                scores.setdefault(f"ssim{name}", []).append(ssim_per_image(clean, estimate))
-            if labels is not None:  # the first image of each class
-                first = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
-                pictures = [(clean[i], noisy[i], denoised[i]) for i in first]
-            elif len(pictures) < EXAMPLES:  # a thumbnail: a photo's whole need not be kept
-                pictures.append(tuple(centre(image[0], THUMBNAIL) for image in batch))
+    at_level: dict[float, dict[str, list[np.ndarray]]] = {}
+    pictures, labels = [], None
+    denoiser = make_denoiser(model)
+    for batch in eval_batches(TEST_DATA):
+        check_model_takes(model, batch.noisy)
+        # a built-in set's equal small images in one call; a photo of any size in tiles
+        denoise = denoiser if batch.names else None
+        denoised = denoise_test_images(model, batch.noisy, denoise)
+        if not np.all(np.isfinite(denoised)):
+            raise StageError(f"{MODEL_PATH} outputs NaN or infinite values; retrain it")
+        estimates = {
+            "": denoised,
+            "_noisy": batch.noisy,
+            "_median3": median_filter_3x3(batch.noisy),
+        }
+        for name, values in scores_of(batch.clean, estimates).items():
+            scores.setdefault(name, []).append(values)
+        for level, noisy in batch.at_level.items():
+            estimates = {"": denoise_test_images(model, noisy, denoise), "_noisy": noisy}
+            for name, values in scores_of(batch.clean, estimates).items():
+                at_level.setdefault(level, {}).setdefault(name, []).append(values)
+        images = (batch.clean, batch.noisy, denoised)
+        if batch.labels is not None:  # the first image of each class
+            labels = batch.labels
+            first = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+            pictures = [tuple(image[i] for image in images) for i in first]
+        elif len(pictures) < EXAMPLES:  # a thumbnail: a photo's whole need not be kept
+            pictures.append(tuple(centre(image[0], THUMBNAIL) for image in images))
     per_image = {name: np.concatenate(values) for name, values in scores.items()}
     psnr = per_image["psnr"]
 
@@ -152,6 +164,13 @@ def main() -> None:
         "psnr_noisy_std": rounded(per_image["psnr_noisy"].std()),
         "test_images": len(psnr),
     }
+    per_level = [
+        {"noise_factor": level}
+        | {name: rounded(np.concatenate(values).mean()) for name, values in level_scores.items()}
+        for level, level_scores in at_level.items()
+    ]
+    if per_level:  # keyed by level, so that `dvc exp show` has a column for each
+        metrics["levels"] = {f"{row['noise_factor']:g}": row for row in per_level}
     per_class = []
     if labels is not None:
         per_class = [
@@ -161,9 +180,10 @@ def main() -> None:
             }
             for c in np.unique(labels)
         ]
-    write_all_atomic(  # all three or none, and only if no input changed meanwhile
+    write_all_atomic(  # all four or none, and only if no input changed meanwhile
         {
             PER_CLASS_PATH: json_file({"psnr_per_class": per_class}),
+            PER_LEVEL_PATH: json_file({"psnr_per_level": per_level}),
             EXAMPLES_PATH: png_file(example_grid(pictures)),
             METRICS_PATH: json_file(metrics),
         }
@@ -173,6 +193,12 @@ def main() -> None:
         + ", ".join(f"{k} {metrics[k]}" for k in ("psnr", "ssim", "psnr_noisy", "psnr_median3")),
         flush=True,
     )
+    for row in per_level:
+        print(
+            f"evaluate: at noise_factor {row['noise_factor']:g}: psnr {row['psnr']}, "
+            f"psnr_noisy {row['psnr_noisy']}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,15 +9,16 @@ import numpy as np
 
 
 def add_gaussian_noise(
-    clean: np.ndarray, noise_factor: float, rng: np.random.Generator
+    clean: np.ndarray, noise_factor: float | np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Return clip(clean + noise_factor * N(0, 1), 0, 1) as float32, the seed recipe's noise.
 
     Clipping keeps the noisy image a valid image in [0, 1]; it also biases the noise, which is
-    why the clean image (not the noisy one) is the training target.
+    why the clean image (not the noisy one) is the training target. `noise_factor` may be an
+    array that broadcasts against `clean`: one level per image, say.
     """
     noise = rng.standard_normal(clean.shape, dtype=np.float32)
-    noisy = clean + np.float32(noise_factor) * noise
+    noisy = clean + np.asarray(noise_factor, np.float32) * noise
     return np.clip(noisy, 0.0, 1.0, out=noisy)
 
 
@@ -62,11 +63,34 @@ def simulate_low_light(
     return np.clip(counts / photons + read, 0.0, 1.0).astype(np.float32)
 
 
+def gaussian_levels(noise_factor: float | list, count: int, rng: np.random.Generator):
+    """The level of each of `count` images: noise_factor itself, or for a range [low, high],
+    each drawn uniformly from it (what trains one blind model for every level between)."""
+    if not isinstance(noise_factor, list):
+        return noise_factor
+    low, high = noise_factor
+    return rng.uniform(low, high, count).astype(np.float32)
+
+
+def scored_levels(params: dict) -> list[float]:
+    """The Gaussian levels at which evaluate also scores the test set: test_noise_factors, or
+    five across a range of noise_factor (its ends included), or none."""
+    if params["noise"] != "gaussian":
+        return []
+    if params["test_noise_factors"] or not isinstance(params["noise_factor"], list):
+        return list(params["test_noise_factors"])
+    return [round(float(level), 4) for level in np.linspace(*params["noise_factor"], 5)]
+
+
 def add_noise(clean: np.ndarray, params: dict, rng: np.random.Generator) -> np.ndarray:
-    """Apply the noise model that `params['noise']` names, with its settings from params.yaml."""
+    """Apply the noise model that `params['noise']` names, with its settings from params.yaml,
+    to a batch of images (N, height, width, channels)."""
     name = params["noise"]
     if name == "gaussian":
-        return add_gaussian_noise(clean, params["noise_factor"], rng)
+        levels = gaussian_levels(params["noise_factor"], len(clean), rng)
+        if isinstance(levels, np.ndarray):
+            levels = levels.reshape(-1, *[1] * (clean.ndim - 1))
+        return add_gaussian_noise(clean, levels, rng)
     if name == "poisson":
         return add_poisson_noise(clean, params["poisson"]["photons"], rng)
     if name == "salt_pepper":

@@ -44,6 +44,16 @@ def one_of(*choices: str) -> Any:
     return Annotated[Literal[choices], Field(description="one of " + ", ".join(choices))]
 
 
+def noise_level_or_range() -> Any:
+    """A Gaussian noise_factor: one level, or a range [low, high] that each example draws from."""
+    level = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+    allowed = "a number in [0, 1], or a range [low, high] within it"
+    return Annotated[
+        level | Annotated[list[level], Field(min_length=2, max_length=2)],
+        Field(union_mode="left_to_right", description=allowed),
+    ]
+
+
 Switch = Annotated[bool, Field(strict=True, description="true or false")]
 Sha256 = Annotated[
     str,
@@ -140,7 +150,11 @@ class Params(Section):
     model: one_of(*MODELS)
     noise: one_of(*NOISE_MODELS)
     # A standard deviation above the whole intensity range [0, 1] leaves nothing to recover.
-    noise_factor: number(0, 1)
+    noise_factor: noise_level_or_range()
+    test_noise_factors: Annotated[
+        list[Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]],
+        Field(max_length=8, description="a list of up to 8 numbers in (0, 1]"),
+    ]
     poisson: Poisson
     salt_pepper: SaltPepper
     low_light: LowLight
@@ -152,6 +166,20 @@ class Params(Section):
     images: Images
     mnist: Checksums
     fashion_mnist: Checksums
+
+    @model_validator(mode="after")
+    def levels_are_gaussian(self) -> "Params":
+        if isinstance(self.noise_factor, list) and self.noise_factor[0] >= self.noise_factor[1]:
+            low, high = self.noise_factor
+            raise ValueError(
+                f"noise_factor [{low}, {high}] must be a range [low, high], low < high"
+            )
+        if self.test_noise_factors and self.noise != "gaussian":
+            raise ValueError(
+                f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "
+                "leave them [] (or use noise=gaussian)"
+            )
+        return self
 
 
 def keys(model: type[BaseModel] = Params, prefix: str = "") -> dict[str, str]:

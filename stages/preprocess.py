@@ -3,14 +3,16 @@
 - mnist, fashion_mnist: each split is one .npz holding `clean` and `noisy` (N x 28 x 28 x 1
   float32 in [0, 1]) and `labels` (N uint8).
 - images: the files at least a crop in size are split into train and test by a hash of each
-  file's name (no other setting, the seed included, moves a file across). train.npz holds
-  `images.crops_per_image` random crops of `images.crop_size` pixels from each training file;
-  test.npz holds each test file whole, as `clean_<i>` and `noisy_<i>`, with their `names`.
-  Files are colour (3 channels) if any is, unless `images.grayscale`; every noise model acts on
-  each channel.
+  file's name (no other setting, the seed included, moves a file across). train.npz holds each
+  training file decoded, at its own depth, without noise: train draws new crops and noise from
+  them every epoch (stages/examples.py). test.npz holds each test file whole, as `clean_<i>` and
+  `noisy_<i>`, with their `names`. Files are colour (3 channels) if any is, unless
+  `images.grayscale`; every noise model acts on each channel. One file is in memory at a time.
+- Gaussian levels to score the test set at (stages/noise.py's scored_levels): their `levels`
+  and a noisy copy of each test image at each (stages/examples.py names them).
 
-The noise (params.yaml's `noise`, with its settings) and the crops are drawn from generators
-seeded by `seed`, with separate streams for train and test, so the same params always give the
+The noise (params.yaml's `noise`, with its settings) is drawn from generators seeded by `seed`,
+with separate streams for train, test and each extra level, so the same params always give the
 same bytes.
 """
 
@@ -22,13 +24,11 @@ import numpy as np
 
 from stages.datasets import RAW_DIR, TEST_DATA, TRAIN_DATA
 from stages.idx import load_split
-from stages.images import files_in, read_unit, shape_of, to_unit
-from stages.noise import add_noise
+from stages.images import files_in, read_image, read_unit, shape_of, to_unit, with_channels
+from stages.noise import add_gaussian_noise, add_noise, scored_levels
 from stages.outputs import npz_file, write_all_atomic
 from stages.params import PARAMS_FILE, load_params
 from stages.runner import StageError, run_stage
-
-MAX_TRAINING_BYTES = 4 << 30  # clean + noisy training crops, in memory at once
 
 
 def pairs_file(clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> Callable:
@@ -40,7 +40,17 @@ def describe_noise(params: dict) -> str:
     """`gaussian noise, noise_factor 0.2`, or the chosen model's own settings."""
     name = params["noise"]
     settings = {"noise_factor": params["noise_factor"]} if name == "gaussian" else params[name]
-    return f"{name} noise, " + ", ".join(f"{key} {value}" for key, value in settings.items())
+    described = f"{name} noise, " + ", ".join(f"{key} {value}" for key, value in settings.items())
+    levels = scored_levels(params)
+    return described + (f"; also at {', '.join(map(str, levels))}" if levels else "")
+
+
+def at_levels(
+    clean: np.ndarray, levels: list[float], rngs: list[np.random.Generator], name: str
+) -> Iterator[tuple[str, np.ndarray]]:
+    """The noisy copies of `clean` at each extra Gaussian level, named `<name>_level_<k>`."""
+    for k, (level, rng) in enumerate(zip(levels, rngs, strict=True)):
+        yield f"{name}_level_{k}", add_gaussian_noise(clean, level, rng)
 
 
 def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
@@ -50,12 +60,15 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
     except ValueError as e:
         raise StageError(str(e)) from None
     writes, counts = {}, {}
-    for (split, (images, labels)), rng in zip(raw.items(), rngs, strict=True):
+    for (split, (images, labels)), rng in zip(raw.items(), rngs[:2], strict=True):
         if len(images) == 0:
             raise StageError(f"{RAW_DIR}: the {split} split holds no images")
         clean = to_unit(images)[..., np.newaxis]  # the channel axis Keras expects
         path = {"train": TRAIN_DATA, "test": TEST_DATA}[split]
-        writes[path] = pairs_file(clean, add_noise(clean, params, rng), labels=labels)
+        extra = {"labels": labels}
+        if split == "test" and (levels := scored_levels(params)):
+            extra.update(at_levels(clean, levels, rngs[2:], "noisy"), levels=np.array(levels))
+        writes[path] = pairs_file(clean, add_noise(clean, params, rng), **extra)
         counts[path] = len(clean)
     write_all_atomic(writes)
     for path, count in counts.items():
@@ -93,18 +106,10 @@ def usable_images(crop: int) -> dict[Path, tuple[int, int, int]]:
     return shapes
 
 
-def random_crops(image: np.ndarray, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """`count` crops of size x size pixels at random places in the image."""
-    height, width = image.shape[:2]
-    tops = rng.integers(0, height - size + 1, count)
-    lefts = rng.integers(0, width - size + 1, count)
-    return np.stack([image[t : t + size, x : x + size] for t, x in zip(tops, lefts, strict=True)])
-
-
 def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
-    """Your own images: random crops of the training files, the test files whole."""
+    """Your own images: the training files decoded, the test files whole with their noise."""
     settings = params["images"]
-    crop, count = settings["crop_size"], settings["crops_per_image"]
+    crop = settings["crop_size"]
     shapes = usable_images(crop)
     if len(shapes) < 2:
         raise StageError(
@@ -114,19 +119,14 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     colour = not settings["grayscale"] and any(shape[2] == 3 for shape in shapes.values())
     channels = 3 if colour else 1
     train_files, test_files = split_by_name(sorted(shapes), settings["test_fraction"])
-    needed = 2 * len(train_files) * count * crop * crop * channels * 4
-    if needed > MAX_TRAINING_BYTES:
-        raise StageError(
-            f"params.yaml: {len(train_files)} training files x {count} crops of "
-            f"{crop}x{crop}x{channels} take {needed / 2**30:.1f} GiB (noisy and clean), more than "
-            f"the {MAX_TRAINING_BYTES >> 30} GiB allowed; lower images.crops_per_image or "
-            "images.crop_size"
-        )
+    _, test_rng, *level_rngs = rngs
+    levels = scored_levels(params)
 
-    train_rng, test_rng = rngs
-    crops = [random_crops(read_unit(p, channels), crop, count, train_rng) for p in train_files]
-    clean = np.concatenate(crops)
-    noisy = add_noise(clean, params, train_rng)
+    def train_arrays() -> Iterator[tuple[str, np.ndarray]]:
+        """One training file at a time, at its own depth (uint8 or uint16), as train reads it."""
+        for i, path in enumerate(train_files):
+            yield f"photo_{i}", with_channels(read_image(path)[0], channels)
+        yield "names", np.array([path.name for path in train_files])
 
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One test file at a time, so that memory holds one image, whatever their number."""
@@ -134,12 +134,16 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
             clean = read_unit(path, channels)[np.newaxis]
             yield f"clean_{i}", clean[0]
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
+            for name, noisy in at_levels(clean, levels, level_rngs, f"noisy_{i}"):
+                yield name, noisy[0]
         yield "names", np.array([path.name for path in test_files])
+        if levels:
+            yield "levels", np.array(levels)
 
-    write_all_atomic({TRAIN_DATA: pairs_file(clean, noisy), TEST_DATA: npz_file(test_arrays())})
+    write_all_atomic({TRAIN_DATA: npz_file(train_arrays()), TEST_DATA: npz_file(test_arrays())})
     print(
-        f"preprocess: {TRAIN_DATA}: {len(clean)} crops of {'x'.join(map(str, clean.shape[1:]))} "
-        f"from {len(train_files)} files, {describe_noise(params)}",
+        f"preprocess: {TRAIN_DATA}: {len(train_files)} files of {channels} channel(s), for new "
+        f"{crop}x{crop} crops every epoch",
         flush=True,
     )
     print(
@@ -150,7 +154,9 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
 
 def main() -> None:
     params = load_params()
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(params["seed"]).spawn(2)]
+    # train, test, then one stream for each extra level: the first two never depend on them
+    seeds = np.random.SeedSequence(params["seed"]).spawn(2 + len(scored_levels(params)))
+    rngs = [np.random.default_rng(s) for s in seeds]
     if params["dataset"] == "images":
         preprocess_images(params, rngs)
     else:

@@ -1,19 +1,18 @@
 """Train the denoiser on noisy -> clean training images and save models/model.keras.
 
-A held-out slice of the training set (train.validation_fraction) is the validation set; the test
-set is read only by evaluate. With `dataset: images`, every epoch shows each training crop
-flipped, turned and with its colour channels reordered at random (images.flips,
-images.channel_orders; stages/augment.py says why). Per-epoch losses go to DVC Live
+stages/examples.py gives the batches: a built-in set's noisy and clean images, with a held-out
+slice of them (train.validation_fraction) for validation; for `dataset: images`, new crops of
+the training photos with new noise every epoch, flipped, turned and with their colour channels
+reordered at random (images.flips, images.channel_orders; stages/augment.py says why). The test
+set is read only by evaluate. Per-epoch losses go to DVC Live
 (metrics/train/), which `dvc plots show` draws. Everything random is seeded by `seed`, so the same
 params give the same model file, byte for byte, on the same kind of machine.
 """
 
-import functools
 import json
 import sys
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 from stages import quiet_tensorflow_startup
@@ -26,8 +25,8 @@ import numpy as np
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from stages.augment import augment_pairs
 from stages.datasets import TRAIN_DATA
+from stages.examples import training_data
 from stages.models import MODEL_PATH, build_model
 from stages.outputs import write_all_atomic
 from stages.params import PARAMS_FILE, load_params
@@ -36,51 +35,6 @@ from stages.runner import StageError, check_unchanged, run_stage
 LIVE_DIR = "metrics/train"
 STEPS_PER_EXECUTION = 50  # fewer Python round trips per epoch; same maths
 MAX_BATCH_PIXELS = 1 << 22  # a U-Net keeps its activations per pixel for the gradients
-VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
-
-
-def split_train_validation(
-    n: int, validation_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a seeded random split: (train, validation)."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, round(n * validation_fraction))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def batches(
-    noisy: tf.Tensor,
-    clean: tf.Tensor,
-    indices: np.ndarray,
-    batch_size: int,
-    shuffle_seed: int | None = None,
-    augment: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None,
-) -> tf.data.Dataset:
-    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded, and
-    passed through `augment(noisy, clean, seed)` if given, with a seed drawn anew for each batch
-    of each epoch from `shuffle_seed`.
-
-    Batches are gathered from the full arrays by index: no copy of the split is ever made, and
-    shuffling indices costs far less than shuffling images. tf.data's autotuner is off: on two
-    cores its background tuning slowed every other epoch (docs/speed.md), and a fixed two-batch
-    prefetch keeps training fed.
-    """
-    order = tf.data.Dataset.from_tensor_slices(indices)
-    if shuffle_seed is not None:
-        order = order.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    pairs = order.batch(batch_size).map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
-    if augment is not None:
-        seeds = tf.data.Dataset.random(shuffle_seed, rerandomize_each_iteration=True).batch(2)
-        pairs = tf.data.Dataset.zip(pairs, seeds).map(lambda pair, seed: augment(*pair, seed))
-    return pairs.prefetch(2).with_options(options)
-
-
-def validation_batch_size(image_shape: tuple[int, ...]) -> int:
-    """Images per validation batch: up to 1,000, and never more than VAL_BATCH_PIXELS pixels,
-    so that memory stays bounded whatever the crop size and validation fraction."""
-    return max(1, min(1000, VAL_BATCH_PIXELS // (image_shape[0] * image_shape[1])))
 
 
 def make_optimizer(recipe: dict, schedule: str, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -179,6 +133,15 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
         )
 
 
+def black_loss(validation: tf.data.Dataset, loss: str) -> float:
+    """The loss of predicting a black image for every validation example."""
+    total, count = 0.0, 0
+    for _, clean in validation:
+        pixel_losses = keras.losses.get(loss)(clean, tf.zeros_like(clean)).numpy()
+        total, count = total + float(pixel_losses.sum(dtype=np.float64)), count + pixel_losses.size
+    return total / count
+
+
 def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
     """StageError, before any work, if the chosen model cannot train on these images.
 
@@ -264,26 +227,8 @@ def main() -> None:
         # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
         tf.config.experimental.enable_op_determinism()
 
-    with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
-        clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
-    image_shape = tuple(clean.shape[1:])
-    check_model_fits(params, image_shape)
-    train_idx, val_idx = split_train_validation(len(clean), train["validation_fraction"], seed)
-    if len(train_idx) == 0:
-        raise StageError(
-            f"{TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
-            "validation images and still train; add images (or, for photos, raise "
-            "images.crops_per_image)"
-        )
-    images = params["images"]
-    augment = None
-    if params["dataset"] == "images" and (images["flips"] or images["channel_orders"]):
-        augment = functools.partial(
-            augment_pairs, flips=images["flips"], channel_orders=images["channel_orders"]
-        )
-    train_batches = batches(noisy, clean, train_idx, recipe["batch_size"], seed, augment)
-    val_batches = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
-    steps_per_epoch = -(-len(train_idx) // recipe["batch_size"])
+    data = training_data(params)
+    check_model_fits(params, data.image_shape)
 
     strategy = distribution_strategy(train["distribute"])
     # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
@@ -295,16 +240,17 @@ def main() -> None:
         train["compile"] == "xla" or (train["compile"] == "auto" and precision == "float32")
     )
     with strategy.scope():  # variables live on every replica
-        model = build_model(params, image_shape)
+        model = build_model(params, data.image_shape)
         model.compile(
-            optimizer=make_optimizer(recipe, train["lr_schedule"], steps_per_epoch),
+            optimizer=make_optimizer(recipe, train["lr_schedule"], data.steps_per_epoch),
             loss=train["loss"],
             jit_compile=xla,
             steps_per_execution=STEPS_PER_EXECUTION if single_device else 1,
         )
     print(
         f"train: {params['model']} model, {model.count_params():,} parameters, "
-        f"{len(train_idx)} train / {len(val_idx)} validation images, {recipe['epochs']} epochs, "
+        f"{data.train_count} train / {data.validation_count} validation images, "
+        f"{recipe['epochs']} epochs, "
         f"{strategy.num_replicas_in_sync} replica(s), {precision}"
         + (
             " (emulated: this CPU has no bfloat16 instructions)"
@@ -323,18 +269,14 @@ def main() -> None:
     if not sys.stdout.isatty():  # a live bar in a terminal, a line per epoch in a log
         callbacks.append(epoch_log(recipe["epochs"]))
     history = model.fit(
-        train_batches,
-        validation_data=val_batches,
+        data.train,
+        validation_data=data.validation,
         epochs=recipe["epochs"],
-        shuffle=False,  # batches() already reshuffles every epoch
+        shuffle=False,  # the batches are drawn anew every epoch already
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 0,
     )
-    val_clean = tf.gather(clean, val_idx)
-    black_loss = float(
-        keras.losses.get(train["loss"])(val_clean, tf.zeros_like(val_clean)).numpy().mean()
-    )
-    check_not_collapsed(history.history["val_loss"][-1], black_loss)
+    check_not_collapsed(history.history["val_loss"][-1], black_loss(data.validation, train["loss"]))
     save_model(model, MODEL_PATH)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from stages.augment import augment_pairs, random_channel_orders, random_flips
-from stages.train import batches
+from stages.examples import batches
 
 SEED = tf.constant([3, 4], tf.int64)
 

@@ -6,6 +6,7 @@ from stages.noise import (
     add_noise,
     add_poisson_noise,
     add_salt_pepper_noise,
+    scored_levels,
     simulate_low_light,
 )
 from stages.params import NOISE_MODELS
@@ -72,6 +73,34 @@ def test_gaussian_choice_is_the_seed_recipe_noise_unchanged():
         add_noise(clean, params, np.random.default_rng(5)),
         add_gaussian_noise(clean, 0.3, np.random.default_rng(5)),
     )
+
+
+def test_a_range_gives_each_image_its_own_level_drawn_uniformly_within_it():
+    params = {**DEFAULTS, "noise": "gaussian", "noise_factor": [0.02, 0.1]}
+    noisy = add_noise(gray(400), params, np.random.default_rng(0))
+    levels = (noisy - 0.5).std(axis=(1, 2, 3))  # 784 pixels each: within a few percent
+    assert np.all(levels > 0.02 * 0.9) and np.all(levels < 0.1 * 1.1)
+    assert len(np.unique(levels)) == 400  # every image its own
+    assert levels.min() < 0.025 and levels.max() > 0.095  # the whole range is used
+    assert abs(levels.mean() - 0.06) < 0.003  # uniformly: the middle on average
+    in_thirds = np.histogram(levels, bins=[0, 0.0467, 0.0733, 1])[0]
+    assert np.all(np.abs(in_thirds - 400 / 3) < 40)
+
+
+def test_the_test_set_is_scored_at_five_levels_across_a_range_or_at_those_asked_for():
+    gaussian = {**DEFAULTS, "noise": "gaussian", "test_noise_factors": []}
+    assert scored_levels(gaussian) == []  # a single level: the headline figures say it all
+    assert scored_levels({**gaussian, "noise_factor": [0.02, 0.3]}) == [
+        0.02,
+        0.09,
+        0.16,
+        0.23,
+        0.3,
+    ]
+    asked = {**gaussian, "test_noise_factors": [0.05, 0.1]}
+    assert scored_levels({**asked, "noise_factor": [0.02, 0.3]}) == [0.05, 0.1]
+    assert scored_levels(asked) == [0.05, 0.1]
+    assert scored_levels({**asked, "noise": "poisson"}) == []
 
 
 def test_poisson_noise_is_unbiased_with_variance_intensity_over_photons():

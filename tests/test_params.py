@@ -46,10 +46,58 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
 @pytest.mark.parametrize(
     "key, value, message",
     [
-        ("noise_factor", -0.3, "noise_factor must be a number in [0, 1], got -0.3"),
-        ("noise_factor", "high", "noise_factor must be a number in [0, 1], got 'high'"),
-        ("noise_factor", 1.0e308, "noise_factor must be a number in [0, 1], got 1e+308"),
-        ("noise_factor", float("nan"), "noise_factor must be a number in [0, 1], got nan"),
+        (
+            "noise_factor",
+            -0.3,
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, got -0.3",
+        ),
+        (
+            "noise_factor",
+            "high",
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, got 'high'",
+        ),
+        (
+            "noise_factor",
+            1.0e308,
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, got 1e+308",
+        ),
+        (
+            "noise_factor",
+            float("nan"),
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, got nan",
+        ),
+        (
+            "noise_factor",
+            [0.1],
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, got [0.1]",
+        ),
+        (
+            "noise_factor",
+            [0.1, 1.5],
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, "
+            "got [0.1, 1.5]",
+        ),
+        (
+            "noise_factor",
+            "0.02-0.2",
+            "noise_factor must be a number in [0, 1], or a range [low, high] within it, "
+            "got '0.02-0.2'",
+        ),
+        (
+            "noise_factor",
+            [0.3, 0.1],
+            "noise_factor [0.3, 0.1] must be a range [low, high], low < high",
+        ),
+        (
+            "test_noise_factors",
+            [0.1, 0],
+            "test_noise_factors must be a list of up to 8 numbers in (0, 1], got [0.1, 0]",
+        ),
+        (
+            "test_noise_factors",
+            0.1,
+            "test_noise_factors must be a list of up to 8 numbers in (0, 1], got 0.1",
+        ),
         ("seed", 1.5, "seed must be an integer in [0, 2**32), got 1.5"),
         ("seed", True, "seed must be an integer in [0, 2**32), got True"),
         ("model", "cnn", "model must be one of dense, dncnn, unet, got 'cnn'"),
@@ -119,6 +167,19 @@ def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
         check_params(with_change(key, value))
 
 
+def test_a_range_of_noise_levels_is_taken_and_extra_levels_need_gaussian_noise():
+    check_params(with_change("noise_factor", [0.02, 0.3]))
+    check_params(with_change("test_noise_factors", [0.05, 0.1, 0.2]))
+    params = with_change("test_noise_factors", [0.1])
+    params["noise"] = "poisson"
+    with pytest.raises(ValueError) as failure:
+        check_params(params)
+    assert str(failure.value) == (
+        "test_noise_factors are Gaussian noise levels, but noise is poisson; leave them [] "
+        "(or use noise=gaussian)"
+    )
+
+
 def test_a_missing_key_is_named():
     message = "unet.batch_size is missing; it must be an integer in [1, 4096]"
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -134,7 +195,9 @@ def test_load_params_exits_with_one_line_naming_the_file(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(with_change("noise_factor", -1)))
     with pytest.raises(
-        StageError, match=rf"^{path}: noise_factor must be a number in \[0, 1\], got -1$"
+        StageError,
+        match=rf"^{path}: noise_factor must be a number in \[0, 1\], or a range \[low, high\] "
+        r"within it, got -1$",
     ):
         load_params(path)
     with pytest.raises(StageError, match="No such file"):

@@ -99,6 +99,33 @@ def test_plots_show_writes_html_with_the_curves_the_chart_and_the_example_grid(r
     assert any((repo / "plots_html/static").glob("*examples.png"))
 
 
+def test_a_range_of_noise_levels_trains_one_model_scored_at_five_levels(repo):
+    out = run(repo, "dvc", "exp", "run", "-S", "noise_factor=[0.1,0.3]")
+    assert "gaussian noise, noise_factor [0.1, 0.3]; also at 0.1, 0.15, 0.2, 0.25, 0.3" in out
+    scores = metrics(repo)
+    assert set(scores) == METRIC_KEYS | {"levels"}
+    assert list(scores["levels"]) == ["0.1", "0.15", "0.2", "0.25", "0.3"]
+    noisy = [row["psnr_noisy"] for row in scores["levels"].values()]
+    assert noisy == sorted(noisy, reverse=True)  # more noise, lower PSNR
+    assert all(row["psnr"] > row["psnr_noisy"] for row in scores["levels"].values())
+    per_level = json.loads((repo / "metrics/eval/psnr_per_level.json").read_text())
+    assert [row["noise_factor"] for row in per_level["psnr_per_level"]] == [
+        0.1,
+        0.15,
+        0.2,
+        0.25,
+        0.3,
+    ]
+    shown = run(repo, "dvc", "exp", "show", "--csv")
+    assert "levels.0.1.psnr" in shown.splitlines()[0]  # a column per level, to compare runs
+    run(repo, "dvc", "plots", "show", "-o", "plots_html")
+    assert "PSNR per noise level" in (repo / "plots_html/index.html").read_text()
+
+    # A model for one level, scored at levels of one's choosing, to set beside the blind one
+    run(repo, "dvc", "exp", "run", "-S", "noise_factor=0.2", "-S", "test_noise_factors=[0.1,0.3]")
+    assert list(metrics(repo)["levels"]) == ["0.1", "0.3"]
+
+
 @pytest.mark.parametrize("model", ["dncnn", "unet"])
 def test_each_convolutional_model_trains_and_evaluates_through_exp_run(repo, model):
     small = {"dncnn": ["dncnn.depth=3", "dncnn.filters=4"], "unet": ["unet.filters=4"]}[model]
@@ -137,7 +164,10 @@ def test_each_noise_model_runs_through_exp_run(repo, noise):
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
     repo = make_pipeline_repo(tmp_path / "repo", tiny_mnist[1], mirror_url, noise_factor=-0.3)
     out = run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url), check=False)
-    assert "error: params.yaml: noise_factor must be a number in [0, 1], got -0.3" in out
+    assert (
+        "error: params.yaml: noise_factor must be a number in [0, 1], or a range [low, high] "
+        "within it, got -0.3" in out
+    )
     assert "Traceback" not in out
     assert not (repo / "data/raw").exists() and not (repo / "data/processed").exists()
     assert not (repo / "metrics").exists()
@@ -315,13 +345,19 @@ def test_your_own_images_train_and_are_scored_whole_in_colour(images_repo):
     out = run(images_repo, "dvc", "repro")
     assert "fetch: skipped data/images/notes.txt: not an image file (.bmp, .gif, .jpeg" in out
     assert "fetch: 6 images from data/images/ into data/raw/, 1 skipped" in out
-    assert "crops of 32x32x3 from" in out and "whole images" in out
+    assert "files of 3 channel(s), for new 32x32 crops every epoch" in out
+    assert "whole images" in out
     scores = metrics(images_repo)
     assert scores["test_images"] == 2 and scores["psnr"] > scores["psnr_noisy"] > 10
     grid = tf.io.decode_png((images_repo / "metrics/eval/examples.png").read_bytes()).numpy()
     assert grid.shape[-1] == 3  # colour in, colour out
     per_class = json.loads((images_repo / "metrics/eval/psnr_per_class.json").read_text())
     assert per_class == {"psnr_per_class": []}  # no classes in a folder of photos
+
+    # Crops and noise drawn anew every epoch, from the seed: the same model file again.
+    lock = yaml.safe_load((images_repo / "dvc.lock").read_text())["stages"]["train"]["outs"]
+    run(images_repo, "dvc", "repro", "--force", "--single-item", "train")
+    assert yaml.safe_load((images_repo / "dvc.lock").read_text())["stages"]["train"]["outs"] == lock
 
     # One file changed: DVC sees the folder's new hash and re-runs what depends on it.
     write_photo(images_repo / "data/images/photo0.jpg", 64, 80, 3, seed=99)

@@ -103,25 +103,28 @@ PHOTOS = {
 
 
 @pytest.mark.slow  # runs the stage in a subprocess
-def test_your_images_become_crops_to_train_on_and_whole_images_to_test_on(tmp_path):
+def test_your_images_become_photos_to_crop_from_and_whole_images_to_test_on(tmp_path):
     write_photos(tmp_path / "data/raw", PHOTOS)
     images = {"crop_size": 24, "crops_per_image": 3, "test_fraction": 0.34, "grayscale": False}
     result = run_preprocess(tmp_path, dataset="images", images=images)
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "data/processed/train.npz") as train:
-        assert train.files == ["clean", "noisy"]
-        assert train["clean"].shape[1:] == (24, 24, 3)  # colour, as some of the files are
-        assert train["clean"].shape == train["noisy"].shape
-        n_train = len(train["clean"]) // 3
+        train_names = list(train["names"])
+        assert train.files == [f"photo_{i}" for i in range(len(train_names))] + ["names"]
+        for i, name in enumerate(train_names):  # whole, 8-bit as stored, colour as some are
+            height, width, _ = PHOTOS[name]
+            assert train[f"photo_{i}"].shape == (height, width, 3)
+            assert train[f"photo_{i}"].dtype == np.uint8
     with np.load(tmp_path / "data/processed/test.npz") as test:
         names = list(test["names"])
         for i, name in enumerate(names):
             height, width, _ = PHOTOS[name]
             assert test[f"clean_{i}"].shape == test[f"noisy_{i}"].shape == (height, width, 3)
-    assert n_train + len(names) == 5  # every file but the one smaller than a crop
+    assert sorted(train_names + names) == ["a.png", "b.jpg", "c.png", "e.png", "f.png"]
     assert (
         "preprocess: skipped data/raw/d.jpg: 20x90, smaller than the 24x24 crops" in result.stdout
     )
+    assert f"{len(train_names)} files of 3 channel(s), for new 24x24 crops" in result.stdout
 
     # Same files, other settings (the seed among them): the same split.
     other = {**images, "crops_per_image": 2}
@@ -139,14 +142,14 @@ def test_grayscale_can_be_forced_and_the_same_params_give_the_same_bytes(tmp_pat
     assert first.returncode == 0, first.stderr
     data = {s: (tmp_path / f"data/processed/{s}.npz").read_bytes() for s in ("train", "test")}
     with np.load(tmp_path / "data/processed/train.npz") as train:
-        assert train["clean"].shape[-1] == 1
+        assert train["photo_0"].shape[-1] == 1
     assert run_preprocess(tmp_path, dataset="images", images=images).returncode == 0
     for split, content in data.items():
         assert (tmp_path / f"data/processed/{split}.npz").read_bytes() == content
 
 
 @pytest.mark.slow  # runs the stage in a subprocess
-def test_too_few_images_or_too_many_crops_are_one_line(tmp_path):
+def test_too_few_images_is_one_line(tmp_path):
     write_photos(tmp_path / "data/raw", {"only.png": (80, 80, 3), "tiny.png": (40, 40, 3)})
     result = run_preprocess(tmp_path, dataset="images")
     assert result.returncode == 1
@@ -154,14 +157,25 @@ def test_too_few_images_or_too_many_crops_are_one_line(tmp_path):
         "error: data/raw: 1 image(s) of at least 64x64 pixels (images.crop_size); "
         "a train and a test set need 2\n"
     )
-    write_photos(tmp_path / "data/raw", {f"{n}.png": (130, 130, 3) for n in "abc"})
-    images = {"crop_size": 128, "crops_per_image": 10_000, "test_fraction": 0.3}
-    result = run_preprocess(tmp_path, dataset="images", images=images)
-    assert result.returncode == 1
-    assert result.stderr.startswith(
-        "error: params.yaml: 2 training files x 10000 crops of 128x128x3 take 7.3 GiB"
-    )
-    assert "lower images.crops_per_image or images.crop_size" in result.stderr
+
+
+@pytest.mark.slow  # runs the stage in a subprocess
+def test_extra_levels_add_noisy_copies_and_leave_the_rest_as_it_was(tiny_raw):
+    assert run_preprocess(tiny_raw).returncode == 0
+    before = {s: dict(np.load(tiny_raw / f"data/processed/{s}.npz")) for s in ("train", "test")}
+    result = run_preprocess(tiny_raw, test_noise_factors=[0.1, 0.4])
+    assert result.returncode == 0, result.stderr
+    assert "gaussian noise, noise_factor 0.2; also at 0.1, 0.4" in result.stdout
+    with np.load(tiny_raw / "data/processed/test.npz") as test:
+        assert list(test["levels"]) == [0.1, 0.4]
+        for key in ("clean", "noisy", "labels"):  # the same draws as without the levels
+            np.testing.assert_array_equal(test[key], before["test"][key])
+        stroke = test["clean"] == np.float32(200 / 255)  # far enough from 0 and 1 at 0.1
+        spread = [(test[f"noisy_level_{k}"] - test["clean"])[stroke].std() for k in range(2)]
+        assert abs(spread[0] - 0.1) < 0.01 and spread[1] > 2.5 * spread[0]
+    with np.load(tiny_raw / "data/processed/train.npz") as train:
+        assert train.files == ["clean", "noisy", "labels"]
+        np.testing.assert_array_equal(train["noisy"], before["train"]["noisy"])
 
 
 @pytest.mark.slow  # runs the stage in a subprocess

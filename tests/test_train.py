@@ -11,47 +11,12 @@ import yaml
 from stages.models import build_dense_autoencoder, build_unet
 from stages.runner import StageError
 from stages.train import (
-    VAL_BATCH_PIXELS,
-    batches,
     check_model_fits,
     check_not_collapsed,
     save_model,
-    split_train_validation,
     stop_on_non_finite_loss,
-    validation_batch_size,
 )
 from tests.conftest import PROJECT, committed_params
-
-
-def test_split_is_disjoint_complete_and_seeded():
-    train, val = split_train_validation(1000, 0.1, seed=7)
-    assert len(val) == 100 and len(train) == 900
-    assert sorted(np.concatenate([train, val]).tolist()) == list(range(1000))
-    again = split_train_validation(1000, 0.1, seed=7)
-    other = split_train_validation(1000, 0.1, seed=8)
-    assert np.array_equal(val, again[1]) and not np.array_equal(val, other[1])
-
-
-def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epoch():
-    clean = np.arange(12, dtype=np.float32).reshape(12, 1, 1, 1)
-    noisy = clean + 100
-    subset = np.arange(10)  # images 10 and 11 belong to another split
-    dataset = batches(noisy, clean, subset, batch_size=4, shuffle_seed=0)
-    epochs = [[(n.numpy(), c.numpy()) for n, c in dataset] for _ in range(2)]
-    for epoch in epochs:
-        assert [len(c) for _, c in epoch] == [4, 4, 2]
-        seen = np.concatenate([c for _, c in epoch]).ravel()
-        assert sorted(seen) == list(range(10))
-        for n, c in epoch:
-            np.testing.assert_array_equal(n, c + 100)
-    order = [np.concatenate([c for _, c in epoch]).ravel().tolist() for epoch in epochs]
-    assert order[0] != order[1]
-
-
-def test_unseeded_batches_keep_the_order_of_the_indices():
-    clean = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
-    got = [c.numpy().ravel().tolist() for _, c in batches(clean, clean, np.array([4, 0, 2]), 2)]
-    assert got == [[4, 0], [2]]
 
 
 def test_saved_model_bytes_depend_only_on_the_weights(tmp_path):
@@ -144,13 +109,6 @@ def test_a_training_set_too_small_to_hold_out_validation_images_is_one_line(tmp_
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "error: data/processed/train.npz: 1 training image(s), too few to hold out validation "
-        "images and still train; add images (or, for photos, raise images.crops_per_image)"
+        "images and still train; add images"
     )
     assert not (tmp_path / "models").exists()
-
-
-def test_validation_batches_are_bounded_by_pixels_not_by_count():
-    assert validation_batch_size((28, 28, 1)) == 1000  # MNIST: as many as before
-    assert validation_batch_size((96, 96, 3)) == VAL_BATCH_PIXELS // (96 * 96)
-    assert validation_batch_size((96, 96, 3)) * 96 * 96 <= VAL_BATCH_PIXELS
-    assert validation_batch_size((2048, 2048, 3)) == 1  # one image, however large

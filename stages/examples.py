@@ -1,0 +1,251 @@
+"""What train and evaluate read, whatever the data set: training batches of (noisy, clean), and
+the test images with their labels, names and noisy copies.
+
+- Built-in sets: preprocess's arrays, with the noise it drew once. train.npz holds `clean`,
+  `noisy` (N x 28 x 28 x 1 float32) and `labels`; test.npz the same.
+- `images`: train.npz holds each training photo whole, at its own depth (`photo_<i>`, uint8 or
+  uint16, height x width x channels) with their `names`. Every epoch draws new crops from them,
+  `images.crops_per_image` per photo at random places, and new noise for every crop (with the
+  same functions as preprocess, stages/noise.py: for a range of noise_factor, a level of its
+  own). Crops are read from the file as they are needed, never the photos all at once, so
+  memory does not grow with their number. The validation crops are drawn the same way, but the
+  same ones in every epoch. test.npz holds each test photo whole: `clean_<i>`, `noisy_<i>`,
+  and `names`.
+- Both: a test set scored at extra Gaussian levels (stages/noise.py's scored_levels) has their
+  `levels`, and a noisy copy at each: `noisy_level_<k>` (built-in) or `noisy_<i>_level_<k>`.
+
+Everything random is seeded by params.yaml's `seed`: the same params give the same batches.
+"""
+
+import functools
+import itertools
+import os
+import struct
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from stages import quiet_tensorflow_startup
+
+with quiet_tensorflow_startup():
+    import tensorflow as tf
+
+from stages.augment import augment_pairs
+from stages.datasets import TRAIN_DATA
+from stages.images import to_unit
+from stages.noise import add_noise
+from stages.runner import StageError
+
+VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
+Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
+
+
+class Photo(NamedTuple):
+    """Where one training photo's pixels lie in train.npz."""
+
+    offset: int
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+
+
+class TrainingData(NamedTuple):
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    steps_per_epoch: int
+    image_shape: tuple[int, int, int]
+    train_count: int  # examples per epoch
+    validation_count: int
+
+
+class EvalBatch(NamedTuple):
+    clean: np.ndarray  # (N, height, width, channels) float32 in [0, 1]
+    noisy: np.ndarray
+    at_level: dict[float, np.ndarray]  # noisy copies at each extra Gaussian level
+    labels: np.ndarray | None  # class of each image, for a set with classes
+    names: list[str]  # file names, for your own images
+
+
+def split_train_validation(
+    n: int, validation_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a seeded random split: (train, validation)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * validation_fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def validation_batch_size(image_shape: tuple[int, ...]) -> int:
+    """Images per validation batch: up to 1,000, and never more than VAL_BATCH_PIXELS pixels,
+    so that memory stays bounded whatever the crop size and validation fraction."""
+    return max(1, min(1000, VAL_BATCH_PIXELS // (image_shape[0] * image_shape[1])))
+
+
+def finish(pairs: tf.data.Dataset, seed: int | None, augment: Augment | None) -> tf.data.Dataset:
+    """Batches of (noisy, clean) passed through `augment(noisy, clean, seed)` if given, with a
+    stateless seed drawn anew for each batch of each epoch from `seed`, and prefetched.
+
+    tf.data's autotuner is off: on two cores its background tuning slowed every other epoch
+    (docs/speed.md), and a fixed two-batch prefetch keeps training fed.
+    """
+    if augment is not None:
+        seeds = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).batch(2)
+        pairs = tf.data.Dataset.zip(pairs, seeds).map(lambda pair, s: augment(*pair, s))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return pairs.prefetch(2).with_options(options)
+
+
+def batches(
+    noisy: tf.Tensor,
+    clean: tf.Tensor,
+    indices: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    augment: Augment | None = None,
+) -> tf.data.Dataset:
+    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded (and
+    augmented, see finish).
+
+    Batches are gathered from the full arrays by index: no copy of the split is ever made, and
+    shuffling indices costs far less than shuffling images.
+    """
+    order = tf.data.Dataset.from_tensor_slices(indices)
+    if shuffle_seed is not None:
+        order = order.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
+    pairs = order.batch(batch_size).map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
+    return finish(pairs, shuffle_seed, augment)
+
+
+def photos_in(path: Path) -> list[Photo]:
+    """Where each `photo_<i>` of an .npz written by preprocess lies, in order: its data's offset
+    in the file, shape and type, from its zip and .npy headers. Written by hand since np.load
+    cannot map an .npz member into memory; preprocess stores them uncompressed."""
+    photos = []
+    with zipfile.ZipFile(path) as archive, path.open("rb") as file:
+        for info in archive.infolist():
+            if not info.filename.startswith("photo_"):
+                continue
+            file.seek(info.header_offset + 26)  # the local header's name and extra lengths
+            name_length, extra_length = struct.unpack("<HH", file.read(4))
+            file.seek(name_length + extra_length, os.SEEK_CUR)
+            version = np.lib.format.read_magic(file)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                version, np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(file)
+            photos.append(Photo(file.tell(), shape, dtype))
+    return photos
+
+
+def read_crop(file: int, photo: Photo, top: int, left: int, size: int) -> np.ndarray:
+    """One size x size crop of a photo, as float32 in [0, 1], read from the open file `file`:
+    the rows it spans, then the columns."""
+    height, width, channels = photo.shape
+    row = width * channels * photo.dtype.itemsize
+    span = os.pread(file, size * row, photo.offset + top * row)
+    rows = np.frombuffer(span, photo.dtype).reshape(size, width, channels)
+    return to_unit(rows[:, left : left + size])
+
+
+def crop_batches(
+    path: Path,
+    photos: list[Photo],
+    params: dict,
+    count: int,
+    batch_size: int,
+    seed: list[int],
+    fresh: bool,
+) -> tf.data.Dataset:
+    """`count` noisy and clean crops from the photos, in batches: each photo in turn (in a
+    random order), at a random place, with its own noise. With `fresh`, every epoch draws anew
+    (from `seed` and the epoch's number); otherwise every epoch gives the same crops."""
+    size = params["images"]["crop_size"]
+    channels = photos[0].shape[-1]
+    epochs = itertools.count()
+
+    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng([*seed, next(epochs) if fresh else 0])
+        picks = rng.permutation(np.resize(np.arange(len(photos)), count))
+        file = os.open(path, os.O_RDONLY)
+        try:
+            for start in range(0, count, batch_size):
+                chosen = [photos[i] for i in picks[start : start + batch_size]]
+                tops = [rng.integers(0, p.shape[0] - size + 1) for p in chosen]
+                lefts = [rng.integers(0, p.shape[1] - size + 1) for p in chosen]
+                clean = np.stack(
+                    [read_crop(file, *crop, size) for crop in zip(chosen, tops, lefts, strict=True)]
+                )
+                yield add_noise(clean, params, rng), clean
+        finally:
+            os.close(file)
+
+    spec = tf.TensorSpec((None, size, size, channels), tf.float32)
+    pairs = tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
+    return pairs.apply(tf.data.experimental.assert_cardinality(-(-count // batch_size)))
+
+
+def augmentation(params: dict) -> Augment | None:
+    """The flips and channel orders that params.yaml's `images` asks for (photos only)."""
+    images = params["images"]
+    if params["dataset"] != "images" or not (images["flips"] or images["channel_orders"]):
+        return None
+    return functools.partial(
+        augment_pairs, flips=images["flips"], channel_orders=images["channel_orders"]
+    )
+
+
+def training_data(params: dict) -> TrainingData:
+    """The training and validation batches for params.yaml's data set and model.
+
+    StageError if there are too few examples to hold out validation ones and still train.
+    """
+    seed, fraction = params["seed"], params["train"]["validation_fraction"]
+    batch_size = params[params["model"]]["batch_size"]
+    if params["dataset"] == "images":
+        photos = photos_in(TRAIN_DATA)
+        size = params["images"]["crop_size"]
+        image_shape = (size, size, photos[0].shape[-1])
+        train_count = len(photos) * params["images"]["crops_per_image"]
+        val_count = max(1, round(train_count * fraction))
+        train = crop_batches(TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True)
+        val_batch = validation_batch_size(image_shape)
+        validation = crop_batches(
+            TRAIN_DATA, photos, params, val_count, val_batch, [seed, 1], False
+        )
+        train = finish(train, seed, augmentation(params))
+        validation = finish(validation, None, None)
+    else:
+        with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
+            clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
+        image_shape = tuple(clean.shape[1:])
+        train_idx, val_idx = split_train_validation(len(clean), fraction, seed)
+        if len(train_idx) == 0:
+            raise StageError(
+                f"{TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
+                "validation images and still train; add images"
+            )
+        train = batches(noisy, clean, train_idx, batch_size, seed)
+        validation = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
+        train_count, val_count = len(train_idx), len(val_idx)
+    steps = -(-train_count // batch_size)
+    return TrainingData(train, validation, steps, image_shape, train_count, val_count)
+
+
+def eval_batches(path: Path) -> Iterator[EvalBatch]:
+    """The test images of test.npz in batches: a built-in set's whole, your images one at a
+    time, so that memory holds one photo at most."""
+    with np.load(path) as data:
+        levels = [float(level) for level in data["levels"]] if "levels" in data.files else []
+        if "clean" in data.files:  # a built-in set
+            at_level = {level: data[f"noisy_level_{k}"] for k, level in enumerate(levels)}
+            yield EvalBatch(data["clean"], data["noisy"], at_level, data["labels"], [])
+            return
+        for i, name in enumerate(data["names"]):
+            at_level = {
+                level: data[f"noisy_{i}_level_{k}"][np.newaxis] for k, level in enumerate(levels)
+            }
+            clean, noisy = data[f"clean_{i}"][np.newaxis], data[f"noisy_{i}"][np.newaxis]
+            yield EvalBatch(clean, noisy, at_level, None, [str(name)])
