@@ -161,30 +161,39 @@ def crop_batches(
 ) -> tf.data.Dataset:
     """`count` noisy and clean crops from the photos, in batches: each photo in turn (in a
     random order), at a random place, with its own noise. With `fresh`, every epoch draws anew
-    (from `seed` and the epoch's number); otherwise every epoch gives the same crops."""
+    (from `seed` and the epoch's number); otherwise every epoch gives the same crops.
+
+    Each batch is drawn by one tf.numpy_function call, in order. Not Dataset.from_generator:
+    once one has run, every later training step of the process page-faults its buffers afresh
+    and training slows by a third or more (docs/speed.md).
+    """
     size = params["images"]["crop_size"]
     channels = photos[0].shape[-1]
-    epochs = itertools.count()
+    steps = -(-count // batch_size)
+    epochs, epoch = itertools.count(), {}
 
-    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        rng = np.random.default_rng([*seed, next(epochs) if fresh else 0])
-        picks = rng.permutation(np.resize(np.arange(len(photos)), count))
+    def draw(step: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        if step == 0:  # batches come in order: a new epoch begins
+            epoch["number"] = next(epochs) if fresh else 0
+            rng = np.random.default_rng([*seed, epoch["number"]])
+            epoch["picks"] = rng.permutation(np.resize(np.arange(len(photos)), count))
+        rng = np.random.default_rng([*seed, epoch["number"], int(step)])
+        chosen = [photos[i] for i in epoch["picks"][step * batch_size : (step + 1) * batch_size]]
+        tops = [rng.integers(0, p.shape[0] - size + 1) for p in chosen]
+        lefts = [rng.integers(0, p.shape[1] - size + 1) for p in chosen]
         file = os.open(path, os.O_RDONLY)
         try:
-            for start in range(0, count, batch_size):
-                chosen = [photos[i] for i in picks[start : start + batch_size]]
-                tops = [rng.integers(0, p.shape[0] - size + 1) for p in chosen]
-                lefts = [rng.integers(0, p.shape[1] - size + 1) for p in chosen]
-                clean = np.stack(
-                    [read_crop(file, *crop, size) for crop in zip(chosen, tops, lefts, strict=True)]
-                )
-                yield add_noise(clean, params, rng), clean
+            crops = zip(chosen, tops, lefts, strict=True)
+            clean = np.stack([read_crop(file, *crop, size) for crop in crops])
         finally:
             os.close(file)
+        return add_noise(clean, params, rng), clean
 
-    spec = tf.TensorSpec((None, size, size, channels), tf.float32)
-    pairs = tf.data.Dataset.from_generator(generate, output_signature=(spec, spec))
-    return pairs.apply(tf.data.experimental.assert_cardinality(-(-count // batch_size)))
+    def batch(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pair = tf.numpy_function(draw, [step], [tf.float32, tf.float32], stateful=True)
+        return tuple(tf.ensure_shape(x, (None, size, size, channels)) for x in pair)
+
+    return tf.data.Dataset.range(steps).map(batch)
 
 
 def augmentation(params: dict) -> Augment | None:
