@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from tests.conftest import (
     PROJECT,
@@ -39,6 +40,15 @@ def test_three_epochs_on_real_mnist_clearly_beat_the_noisy_input(tmp_path):
     baseline = json.loads(shown.stdout or (PROJECT / "metrics/psnr.json").read_text())
     assert scores["psnr_noisy"] == baseline["psnr_noisy"]
     assert scores["psnr"] > scores["psnr_noisy"] + 4
+    # the default's processed data are those of the committed dvc.lock, byte for byte
+    committed = subprocess.run(
+        ["git", "-C", str(PROJECT), "show", "HEAD:dvc.lock"], capture_output=True, text=True
+    )
+    outs = [
+        yaml.safe_load(text)["stages"]["preprocess"]["outs"]
+        for text in (committed.stdout, (repo / "dvc.lock").read_text())
+    ]
+    assert outs[0] == outs[1]
 
 
 def test_mirrored_training_on_two_logical_cpus_reaches_a_sane_psnr(tmp_path):
