@@ -63,13 +63,15 @@ def simulate_low_light(
     return np.clip(counts / photons + read, 0.0, 1.0).astype(np.float32)
 
 
-def gaussian_levels(noise_factor: float | list, count: int, rng: np.random.Generator):
-    """The level of each of `count` images: noise_factor itself, or for a range [low, high],
-    each drawn uniformly from it (what trains one blind model for every level between)."""
+def gaussian_levels(noise_factor: float | list, clean: np.ndarray, rng: np.random.Generator):
+    """The level of each image of the batch `clean`: noise_factor itself, or for a range
+    [low, high], each drawn uniformly from it (what trains one blind model for every level
+    between), shaped (N, 1, 1, 1) to broadcast against the batch."""
     if not isinstance(noise_factor, list):
         return noise_factor
     low, high = noise_factor
-    return rng.uniform(low, high, count).astype(np.float32)
+    shape = (len(clean),) + (1,) * (clean.ndim - 1)
+    return rng.uniform(low, high, shape).astype(np.float32)
 
 
 def scored_levels(params: dict) -> list[float]:
@@ -87,9 +89,7 @@ def add_noise(clean: np.ndarray, params: dict, rng: np.random.Generator) -> np.n
     to a batch of images (N, height, width, channels)."""
     name = params["noise"]
     if name == "gaussian":
-        levels = gaussian_levels(params["noise_factor"], len(clean), rng)
-        if isinstance(levels, np.ndarray):
-            levels = levels.reshape(-1, *[1] * (clean.ndim - 1))
+        levels = gaussian_levels(params["noise_factor"], clean, rng)
         return add_gaussian_noise(clean, levels, rng)
     if name == "poisson":
         return add_poisson_noise(clean, params["poisson"]["photons"], rng)
