@@ -36,7 +36,7 @@ from stages.models import load_model  # noqa: E402
 
 
 def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
-    return float(psnr_per_image(clean[np.newaxis], np.clip(estimate, 0, 1)[np.newaxis])[0])
+    return float(psnr_per_image(clean[np.newaxis], estimate[np.newaxis])[0])
 
 
 def colour_shift(clean: np.ndarray, estimate: np.ndarray) -> float:
@@ -105,10 +105,12 @@ def main() -> None:
             classical = bm3d.bm3d(noisy[..., 0], sigma)[..., np.newaxis]
         bm3d_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        learned = np.clip(denoise([noisy])[0], 0, 1)
+        learned = denoise([noisy])[0]
         model_seconds = time.perf_counter() - started
+        # every estimate as an image file would hold it: in [0, 1], clipped once
+        nl_means, classical, learned = (np.clip(x, 0, 1) for x in (nl_means, classical, learned))
         scores = [psnr(clean, x) for x in (noisy, nl_means, classical, learned)]
-        shifts = [colour_shift(clean, np.clip(x, 0, 1)) for x in (classical, learned)]
+        shifts = [colour_shift(clean, x) for x in (classical, learned)]
         rows.append(scores + shifts)
         print(
             f"| {name} | {clean.shape[1]}x{clean.shape[0]} "
