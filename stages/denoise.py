@@ -36,8 +36,8 @@ with quiet_tensorflow_startup():
 import numpy as np
 
 from stages.images import files_in, from_unit, read_image, to_unit
-from stages.inference import TILE, make_denoiser, smallest_side
-from stages.models import MODEL_PATH, load_model
+from stages.inference import TILE, make_denoiser
+from stages.models import MODEL_PATH, load_model, smallest_side
 from stages.outputs import write_png
 from stages.runner import StageError, run_stage
 

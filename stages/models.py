@@ -148,6 +148,39 @@ def build_unet(
     return keras.Model(inputs, outputs, name="unet")
 
 
+def receptive_field(model: keras.Model) -> tuple[int, int]:
+    """(radius, alignment): how far from a pixel the model looks, in input pixels, and the
+    factor by which it downsamples, summed over all its layers in order.
+
+    Every path through a U-Net (encoder, bottom, decoder) passes a subset of its convolutions,
+    so the sum over all of them is an upper bound on what any output pixel depends on.
+    """
+    radius, scale, alignment = 0, 1, 1
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            radius += (layer.kernel_size[0] // 2) * layer.dilation_rate[0] * scale
+        elif isinstance(layer, layers.MaxPooling2D):
+            radius += (layer.pool_size[0] - 1) * scale
+            scale *= layer.pool_size[0]
+            alignment = max(alignment, scale)
+        elif isinstance(layer, layers.UpSampling2D):
+            scale //= layer.size[0]
+    return radius, alignment
+
+
+def smallest_side(model: keras.Model) -> int:
+    """The fewest pixels a side an image may have for this model: a U-Net pads an image by
+    reflection to a multiple of its downsampling, and a reflection adds at most side - 1 pixels."""
+    _, alignment = receptive_field(model)
+    return alignment // 2 + 1
+
+
+def deepest_unet(side: int) -> int:
+    """The largest unet.depth whose padding (PadToMultiple, to a multiple of 2**depth) reflecting
+    an image `side` pixels a side can still add: smallest_side of that U-Net is <= side."""
+    return (side - 1).bit_length()
+
+
 def build_model(params: dict, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> keras.Model:
     """Build the model that `params['model']` names, from its own section of params.yaml, for
     training images of `image_shape` (height, width, channels)."""

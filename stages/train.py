@@ -27,7 +27,7 @@ from dvclive.keras import DVCLiveCallback
 
 from stages.datasets import TRAIN_DATA
 from stages.examples import training_data
-from stages.models import MODEL_PATH, build_model
+from stages.models import MODEL_PATH, build_model, deepest_unet, receptive_field, smallest_side
 from stages.outputs import write_all_atomic
 from stages.params import PARAMS_FILE, load_params
 from stages.runner import StageError, check_unchanged, run_stage
@@ -142,13 +142,12 @@ def black_loss(validation: tf.data.Dataset, loss: str) -> float:
     return total / count
 
 
-def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
-    """StageError, before any work, if the chosen model cannot train on these images.
+def check_model_fits(params: dict, model: keras.Model, image_shape: tuple[int, ...]) -> None:
+    """StageError, before any training, if this model cannot train on these images.
 
     The dense model knows one image size, and `dataset: images` is scored on whole images of
-    any size. A U-Net pads the images by reflection to a multiple of 2**depth (then halves them
-    `depth` times), and a reflection can add no more pixels than the image has: 28x28 takes
-    depths up to 5 (32x32). And a batch must fit in memory: at most MAX_BATCH_PIXELS pixels.
+    any size. A U-Net needs images of at least its smallest_side (models.py). And a batch must
+    fit in memory: at most MAX_BATCH_PIXELS pixels.
     """
     name, height, width = params["model"], image_shape[0], image_shape[1]
     if name == "dense" and params["dataset"] == "images":
@@ -156,17 +155,12 @@ def check_model_fits(params: dict, image_shape: tuple[int, ...]) -> None:
             "params.yaml: model dense knows only one image size, but dataset images is "
             "scored on whole images of any size; use model=unet or model=dncnn"
         )
-
-    def fits(depth: int) -> bool:
-        return all((-side) % 2**depth < side for side in (height, width))
-
-    depth = params["unet"]["depth"] if name == "unet" else 0
-    if not fits(depth):
-        deepest = max(d for d in range(depth) if fits(d))
+    if min(height, width) < smallest_side(model):
+        _, alignment = receptive_field(model)
         raise StageError(
-            f"params.yaml: unet.depth {depth} needs the images padded to a multiple of "
-            f"{2**depth} pixels, more than reflecting these {height}x{width} images can add; "
-            f"use unet.depth <= {deepest}"
+            f"params.yaml: unet.depth {params['unet']['depth']} needs the images padded to a "
+            f"multiple of {alignment} pixels, more than reflecting these {height}x{width} images "
+            f"can add; use unet.depth <= {deepest_unet(min(height, width))}"
         )
     batch_size = params[name]["batch_size"]
     if batch_size * height * width > MAX_BATCH_PIXELS:
@@ -228,7 +222,6 @@ def main() -> None:
         tf.config.experimental.enable_op_determinism()
 
     data = training_data(params)
-    check_model_fits(params, data.image_shape)
 
     strategy = distribution_strategy(train["distribute"])
     # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
@@ -241,6 +234,7 @@ def main() -> None:
     )
     with strategy.scope():  # variables live on every replica
         model = build_model(params, data.image_shape)
+        check_model_fits(params, model, data.image_shape)
         model.compile(
             optimizer=make_optimizer(recipe, train["lr_schedule"], data.steps_per_epoch),
             loss=train["loss"],

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from stages.inference import denoise_large, make_denoiser, predictor, receptive_field
-from stages.models import build_dense_autoencoder, build_dncnn, build_unet
+from stages.inference import denoise_large, make_denoiser, predictor
+from stages.models import build_dense_autoencoder, build_dncnn, build_unet, receptive_field
 
 
 def trained_looking(model, seed: int = 0):
@@ -54,12 +54,6 @@ def test_tiles_with_half_the_margin_fail_that_comparison(model):
     whole = predict(image[np.newaxis])[0]
     short = denoise_large(predict, image, radius // 2, alignment, tile=32)
     assert np.abs(short - whole).max() > rounding_tolerance(whole)
-
-
-def test_receptive_field_counts_every_convolution_at_its_scale():
-    assert receptive_field(build_dncnn(5, 4)) == (5, 1)  # five 3x3 convolutions
-    # U-Net depth 2: two 3x3 at 1x, 2x, 4x (bottom), 2x, 1x, pooling adds 1 + 2, the 1x1 adds 0
-    assert receptive_field(build_unet(2, 4)) == (2 + 4 + 8 + 4 + 2 + 1 + 2, 4)
 
 
 def test_small_images_of_one_size_share_calls_and_keep_their_order():

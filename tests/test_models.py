@@ -4,7 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from stages.models import build_dense_autoencoder, build_dncnn, build_model, build_unet
+from stages.models import (
+    build_dense_autoencoder,
+    build_dncnn,
+    build_model,
+    build_unet,
+    deepest_unet,
+    receptive_field,
+    smallest_side,
+)
 
 
 def test_dense_autoencoder_has_the_seed_architecture():
@@ -111,3 +119,19 @@ def test_under_mixed_bfloat16_the_image_paths_stay_float32(build):
     x = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(1, 28, 28, 1)
     if model.name != "dense_autoencoder":  # untrained: exactly the identity, in float32
         np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+
+def test_receptive_field_counts_every_convolution_at_its_scale():
+    assert receptive_field(build_dncnn(5, 4)) == (5, 1)  # five 3x3 convolutions
+    # U-Net depth 2: two 3x3 at 1x, 2x, 4x (bottom), 2x, 1x, pooling adds 1 + 2, the 1x1 adds 0
+    assert receptive_field(build_unet(2, 4)) == (2 + 4 + 8 + 4 + 2 + 1 + 2, 4)
+
+
+def test_deepest_unet_is_the_last_depth_whose_smallest_side_fits():
+    for side in (2, 3, 5, 9, 16, 17, 28, 33):
+        deepest = deepest_unet(side)
+        assert (
+            smallest_side(build_unet(deepest, 1))
+            <= side
+            < smallest_side(build_unet(deepest + 1, 1))
+        )

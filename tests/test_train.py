@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from stages.models import build_dense_autoencoder, build_unet
+from stages.models import build_dense_autoencoder, build_model, build_unet
 from stages.runner import StageError
 from stages.train import (
     check_model_fits,
@@ -65,7 +65,7 @@ def fits(model: str, image_shape: tuple[int, int, int], dataset: str = "mnist", 
     params = committed_params()
     params.update(model=model, dataset=dataset)
     params[model].update(section)
-    check_model_fits(params, image_shape)
+    check_model_fits(params, build_model(params, image_shape), image_shape)
 
 
 def test_a_unet_too_deep_for_the_images_is_one_line_before_any_work():
