@@ -186,7 +186,9 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
     shutil.copytree(PROJECT / ".dvc/plots", path / ".dvc/plots")
     # a smaller dense net than the default, which on 270 sparse images stays near black
     tiny_dense = {"hidden_units": [256, 64], "epochs": 3, "batch_size": 20, "learning_rate": 0.002}
-    set_params(path, mnist=sha256, dense=tiny_dense)
+    # XLA takes longer to compile than these tiny trainings take to run; the tests of the
+    # default path (compile: auto, so XLA in float32) set it back
+    set_params(path, mnist=sha256, dense=tiny_dense, train={"compile": "none"})
     set_params(path, **params)
     run(path, "git", "add", "-A", env=env)
     run(path, "git", "commit", "-qm", "pipeline", env=env)
