@@ -3,8 +3,8 @@
 `psnr` is the mean per-image PSNR (dB, data range 1) of the model's output, `ssim` its mean SSIM.
 The same for the noisy input (`psnr_noisy`, `ssim_noisy`) is the floor any denoiser must beat,
 and a 3x3 median filter (`psnr_median3`, `ssim_median3`) is what one gets without learning.
-A test set noised at extra Gaussian levels (a range of noise_factor, or test_noise_factors) is
-also scored at each: psnr.json's `levels` and metrics/eval/psnr_per_level.json, the plot of PSNR
+A test set noised at extra levels (a range of the noise model's strength, or test_noise_factors)
+is also scored at each: psnr.json's `levels` and metrics/eval/psnr_per_level.json, the plot of PSNR
 against level that compares a blind model with level-specific ones.
 metrics/eval/ holds the pictures: a few test images (clean, noisy, denoised) and, for a set with
 classes (MNIST digits, Fashion-MNIST garments), the mean PSNR of each class, both DVC plots.
@@ -165,12 +165,12 @@ def main() -> None:
         "test_images": len(psnr),
     }
     per_level = [
-        {"noise_factor": level}
+        {"level": level}
         | {name: rounded(np.concatenate(values).mean()) for name, values in level_scores.items()}
         for level, level_scores in at_level.items()
     ]
     if per_level:  # keyed by level, so that `dvc exp show` has a column for each
-        metrics["levels"] = {f"{row['noise_factor']:g}": row for row in per_level}
+        metrics["levels"] = {f"{row['level']:g}": row for row in per_level}
     per_class = []
     if labels is not None:
         per_class = [
@@ -195,7 +195,7 @@ def main() -> None:
     )
     for row in per_level:
         print(
-            f"evaluate: at noise_factor {row['noise_factor']:g}: psnr {row['psnr']}, "
+            f"evaluate: at noise level {row['level']:g}: psnr {row['psnr']}, "
             f"psnr_noisy {row['psnr_noisy']}",
             flush=True,
         )

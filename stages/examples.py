@@ -6,12 +6,12 @@ the test images with their labels, names and noisy copies.
 - `images`: train.npz holds each training photo whole, at its own depth (`photo_<i>`, uint8 or
   uint16, height x width x channels) with their `names`. Every epoch draws new crops from them,
   `images.crops_per_image` per photo at random places, and new noise for every crop (with the
-  same functions as preprocess, stages/noise.py: for a range of noise_factor, a level of its
-  own). Crops are read from the file as they are needed, never the photos all at once, so
+  same functions as preprocess, stages/noise.py: for a range of the noise's strength, a level
+  of its own). Crops are read from the file as they are needed, never the photos all at once, so
   memory does not grow with their number. The validation crops are drawn the same way, but the
   same ones in every epoch. test.npz holds each test photo whole: `clean_<i>`, `noisy_<i>`,
   and `names`.
-- Both: a test set scored at extra Gaussian levels (stages/noise.py's scored_levels) has their
+- Both: a test set scored at extra noise levels (stages/noise.py's scored_levels) has their
   `levels`, and a noisy copy at each: `noisy_level_<k>` (built-in) or `noisy_<i>_level_<k>`.
 
 Everything random is seeded by params.yaml's `seed`: the same params give the same batches.
@@ -63,7 +63,7 @@ class TrainingData(NamedTuple):
 class EvalBatch(NamedTuple):
     clean: np.ndarray  # (N, height, width, channels) float32 in [0, 1]
     noisy: np.ndarray
-    at_level: dict[float, np.ndarray]  # noisy copies at each extra Gaussian level
+    at_level: dict[float, np.ndarray]  # noisy copies at each extra noise level
     labels: np.ndarray | None  # class of each image, for a set with classes
     names: list[str]  # file names, for your own images
 

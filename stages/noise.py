@@ -2,8 +2,12 @@
 
 Every function takes clean float32 images in [0, 1] and a seeded generator, and returns noisy
 float32 images in [0, 1] of the same shape: the same seed always gives the same noise.
-`add_noise` picks the one that params.yaml's `noise` names.
+`add_noise` picks the one that params.yaml's `noise` names; each model's strength (STRENGTH) may
+be a range, from which every image draws its own.
 """
+
+import copy
+import functools
 
 import numpy as np
 
@@ -22,7 +26,9 @@ def add_gaussian_noise(
     return np.clip(noisy, 0.0, 1.0, out=noisy)
 
 
-def add_poisson_noise(clean: np.ndarray, photons: float, rng: np.random.Generator) -> np.ndarray:
+def add_poisson_noise(
+    clean: np.ndarray, photons: float | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Photon shot noise: each pixel counts Poisson(photons * clean) photons, scaled back.
 
     `photons` is the expected count at intensity 1. The noise grows with the signal (its
@@ -32,7 +38,9 @@ def add_poisson_noise(clean: np.ndarray, photons: float, rng: np.random.Generato
     return np.clip(counts / photons, 0.0, 1.0).astype(np.float32)
 
 
-def add_salt_pepper_noise(clean: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+def add_salt_pepper_noise(
+    clean: np.ndarray, rate: float | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Impulse noise: a `rate` fraction of pixels, at random, become 0 (pepper) or 1 (salt).
 
     The other pixels are untouched, which is why a median filter does well on this noise.
@@ -46,7 +54,7 @@ def add_salt_pepper_noise(clean: np.ndarray, rate: float, rng: np.random.Generat
 
 def simulate_low_light(
     clean: np.ndarray,
-    brightness: float,
+    brightness: float | np.ndarray,
     photons: float,
     read_noise: float,
     rng: np.random.Generator,
@@ -63,41 +71,62 @@ def simulate_low_light(
     return np.clip(counts / photons + read, 0.0, 1.0).astype(np.float32)
 
 
-def gaussian_levels(noise_factor: float | list, clean: np.ndarray, rng: np.random.Generator):
-    """The level of each image of the batch `clean`: noise_factor itself, or for a range
+STRENGTH = {  # the setting of each noise model that may be a range [low, high]
+    "gaussian": ("noise_factor",),
+    "poisson": ("poisson", "photons"),
+    "salt_pepper": ("salt_pepper", "rate"),
+    "low_light": ("low_light", "brightness"),
+}
+
+
+def strength(params: dict) -> float | list:
+    """The chosen noise model's strength (STRENGTH): one value, or a range [low, high]."""
+    return functools.reduce(lambda section, key: section[key], STRENGTH[params["noise"]], params)
+
+
+def at_strength(params: dict, value: float) -> dict:
+    """params with the chosen noise model's strength set to `value`."""
+    *sections, key = STRENGTH[params["noise"]]
+    changed = copy.deepcopy(params)
+    functools.reduce(lambda section, name: section[name], sections, changed)[key] = value
+    return changed
+
+
+def per_example(value: float | list, clean: np.ndarray, rng: np.random.Generator):
+    """The strength for each image of the batch `clean`: the value itself, or for a range
     [low, high], each drawn uniformly from it (what trains one blind model for every level
-    between), shaped (N, 1, 1, 1) to broadcast against the batch."""
-    if not isinstance(noise_factor, list):
-        return noise_factor
-    low, high = noise_factor
+    between), shaped (N, 1, 1, 1) to broadcast against the batch. A single value draws
+    nothing, so it leaves the noise what it was before ranges existed."""
+    if not isinstance(value, list):
+        return value
+    low, high = value
     shape = (len(clean),) + (1,) * (clean.ndim - 1)
     return rng.uniform(low, high, shape).astype(np.float32)
 
 
 def scored_levels(params: dict) -> list[float]:
-    """The Gaussian levels at which evaluate also scores the test set: test_noise_factors, or
-    five across a range of noise_factor (its ends included), or none."""
-    if params["noise"] != "gaussian":
-        return []
-    if params["test_noise_factors"] or not isinstance(params["noise_factor"], list):
+    """The strengths at which evaluate also scores the test set: test_noise_factors (Gaussian),
+    or five across a range of the noise model's strength (its ends included), or none."""
+    if params["noise"] == "gaussian" and params["test_noise_factors"]:
         return list(params["test_noise_factors"])
-    return [round(float(level), 4) for level in np.linspace(*params["noise_factor"], 5)]
+    value = strength(params)
+    if not isinstance(value, list):
+        return []
+    return [round(float(level), 4) for level in np.linspace(*value, 5)]
 
 
 def add_noise(clean: np.ndarray, params: dict, rng: np.random.Generator) -> np.ndarray:
     """Apply the noise model that `params['noise']` names, with its settings from params.yaml,
     to a batch of images (N, height, width, channels)."""
     name = params["noise"]
+    level = per_example(strength(params), clean, rng)
     if name == "gaussian":
-        levels = gaussian_levels(params["noise_factor"], clean, rng)
-        return add_gaussian_noise(clean, levels, rng)
+        return add_gaussian_noise(clean, level, rng)
     if name == "poisson":
-        return add_poisson_noise(clean, params["poisson"]["photons"], rng)
+        return add_poisson_noise(clean, level, rng)
     if name == "salt_pepper":
-        return add_salt_pepper_noise(clean, params["salt_pepper"]["rate"], rng)
+        return add_salt_pepper_noise(clean, level, rng)
     if name == "low_light":
         settings = params["low_light"]
-        return simulate_low_light(
-            clean, settings["brightness"], settings["photons"], settings["read_noise"], rng
-        )
+        return simulate_low_light(clean, level, settings["photons"], settings["read_noise"], rng)
     raise ValueError(f"unknown noise {name!r}")  # params.py allows only the four above

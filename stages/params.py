@@ -44,12 +44,16 @@ def one_of(*choices: str) -> Any:
     return Annotated[Literal[choices], Field(description="one of " + ", ".join(choices))]
 
 
-def noise_level_or_range() -> Any:
-    """A Gaussian noise_factor: one level, or a range [low, high] that each example draws from."""
-    level = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
-    allowed = "a number in [0, 1], or a range [low, high] within it"
+def number_or_range(low: float, high: float, low_open: bool = False) -> Any:
+    """A noise model's strength: one value, or a range [low, high] that each example draws from
+    (stages/noise.py's STRENGTH)."""
+    bound = {"gt": low} if low_open else {"ge": low}
+    value = Annotated[float, Field(strict=True, allow_inf_nan=False, le=high, **bound)]
+    allowed = (
+        f"a number in {'(' if low_open else '['}{low}, {high}], or a range [low, high] within it"
+    )
     return Annotated[
-        level | Annotated[list[level], Field(min_length=2, max_length=2)],
+        value | Annotated[list[value], Field(min_length=2, max_length=2)],
         Field(union_mode="left_to_right", description=allowed),
     ]
 
@@ -130,15 +134,15 @@ class Checksums(Section):  # of a built-in set's four files (stages/idx.py names
 
 
 class Poisson(Section):
-    photons: number(0, MAX_PHOTONS, low_open=True)
+    photons: number_or_range(0, MAX_PHOTONS, low_open=True)
 
 
 class SaltPepper(Section):
-    rate: number(0, 1)
+    rate: number_or_range(0, 1)
 
 
 class LowLight(Section):
-    brightness: number(0, 1, low_open=True)
+    brightness: number_or_range(0, 1, low_open=True)
     photons: number(0, MAX_PHOTONS, low_open=True)
     read_noise: number(0, 1)
 
@@ -150,7 +154,7 @@ class Params(Section):
     model: one_of(*MODELS)
     noise: one_of(*NOISE_MODELS)
     # A standard deviation above the whole intensity range [0, 1] leaves nothing to recover.
-    noise_factor: noise_level_or_range()
+    noise_factor: number_or_range(0, 1)
     test_noise_factors: Annotated[
         list[Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]],
         Field(max_length=8, description="a list of up to 8 numbers in (0, 1]"),
@@ -168,12 +172,14 @@ class Params(Section):
     fashion_mnist: Checksums
 
     @model_validator(mode="after")
-    def levels_are_gaussian(self) -> "Params":
-        if isinstance(self.noise_factor, list) and self.noise_factor[0] >= self.noise_factor[1]:
-            low, high = self.noise_factor
-            raise ValueError(
-                f"noise_factor [{low}, {high}] must be a range [low, high], low < high"
-            )
+    def ranges_are_ranges(self) -> "Params":
+        # the strengths of stages/noise.py's STRENGTH (not imported: fetch would depend on it)
+        for key in ("noise_factor", "poisson.photons", "salt_pepper.rate", "low_light.brightness"):
+            value = functools.reduce(getattr, key.split("."), self)
+            if isinstance(value, list) and value[0] >= value[1]:
+                raise ValueError(
+                    f"{key} [{value[0]:g}, {value[1]:g}] must be a range [low, high], low < high"
+                )
         if self.test_noise_factors and self.noise != "gaussian":
             raise ValueError(
                 f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "

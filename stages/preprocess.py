@@ -8,8 +8,8 @@
   them every epoch (stages/examples.py). test.npz holds each test file whole, as `clean_<i>` and
   `noisy_<i>`, with their `names`. Files are colour (3 channels) if any is, unless
   `images.grayscale`; every noise model acts on each channel. One file is in memory at a time.
-- Gaussian levels to score the test set at (stages/noise.py's scored_levels): their `levels`
-  and a noisy copy of each test image at each (stages/examples.py names them).
+- Extra levels to score the test set at (stages/noise.py's scored_levels): their `levels` and a
+  noisy copy of each test image at each (stages/examples.py names them).
 
 The noise (params.yaml's `noise`, with its settings) is drawn from generators seeded by `seed`,
 with separate streams for train, test and each extra level, so the same params always give the
@@ -25,7 +25,7 @@ import numpy as np
 from stages.datasets import RAW_DIR, TEST_DATA, TRAIN_DATA
 from stages.idx import load_split
 from stages.images import files_in, read_image, read_unit, shape_of, to_unit, with_channels
-from stages.noise import add_gaussian_noise, add_noise, scored_levels
+from stages.noise import add_noise, at_strength, scored_levels
 from stages.outputs import npz_file, write_all_atomic
 from stages.params import PARAMS_FILE, load_params
 from stages.runner import StageError, run_stage
@@ -46,11 +46,16 @@ def describe_noise(params: dict) -> str:
 
 
 def at_levels(
-    clean: np.ndarray, levels: list[float], rngs: list[np.random.Generator], name: str
+    clean: np.ndarray,
+    params: dict,
+    levels: list[float],
+    rngs: list[np.random.Generator],
+    name: str,
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """The noisy copies of `clean` at each extra Gaussian level, named `<name>_level_<k>`."""
+    """The noisy copies of `clean` at each extra level of the noise model's strength, named
+    `<name>_level_<k>`."""
     for k, (level, rng) in enumerate(zip(levels, rngs, strict=True)):
-        yield f"{name}_level_{k}", add_gaussian_noise(clean, level, rng)
+        yield f"{name}_level_{k}", add_noise(clean, at_strength(params, level), rng)
 
 
 def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
@@ -67,7 +72,9 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
         path = {"train": TRAIN_DATA, "test": TEST_DATA}[split]
         extra = {"labels": labels}
         if split == "test" and (levels := scored_levels(params)):
-            extra.update(at_levels(clean, levels, rngs[2:], "noisy"), levels=np.array(levels))
+            extra.update(
+                at_levels(clean, params, levels, rngs[2:], "noisy"), levels=np.array(levels)
+            )
         writes[path] = pairs_file(clean, add_noise(clean, params, rng), **extra)
         counts[path] = len(clean)
     write_all_atomic(writes)
@@ -134,7 +141,7 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
             clean = read_unit(path, channels)[np.newaxis]
             yield f"clean_{i}", clean[0]
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
-            for name, noisy in at_levels(clean, levels, level_rngs, f"noisy_{i}"):
+            for name, noisy in at_levels(clean, params, levels, level_rngs, f"noisy_{i}"):
                 yield name, noisy[0]
         yield "names", np.array([path.name for path in test_files])
         if levels:

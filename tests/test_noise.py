@@ -6,8 +6,10 @@ from stages.noise import (
     add_noise,
     add_poisson_noise,
     add_salt_pepper_noise,
+    at_strength,
     scored_levels,
     simulate_low_light,
+    strength,
 )
 from stages.params import NOISE_MODELS
 from tests.conftest import committed_params
@@ -97,6 +99,10 @@ def test_the_test_set_is_scored_at_five_levels_across_a_range_or_at_those_asked_
         0.23,
         0.3,
     ]
+    photons = {**DEFAULTS, "noise": "poisson", "poisson": {"photons": [2, 10]}}
+    assert scored_levels(photons) == [2, 4, 6, 8, 10]  # any noise model's strength
+    assert at_strength(photons, 4)["poisson"] == {"photons": 4}
+    assert photons["poisson"] == {"photons": [2, 10]}  # a copy: the params are left as they were
     asked = {**gaussian, "test_noise_factors": [0.05, 0.1]}
     assert scored_levels({**asked, "noise_factor": [0.02, 0.3]}) == [0.05, 0.1]
     assert scored_levels(asked) == [0.05, 0.1]
@@ -127,3 +133,47 @@ def test_low_light_darkens_by_the_brightness_factor_and_adds_sensor_noise():
     assert abs(noisy.mean() - 0.2) < 1e-3  # 0.8 * 0.25
     # shot noise (0.2 / 200) plus read noise (0.01^2)
     assert abs(noisy.var() - (0.2 / 200 + 0.01**2)) < 1e-4
+
+
+@pytest.mark.parametrize(
+    "noise, section, value",
+    [("poisson", "poisson", [5, 50]), ("salt_pepper", "salt_pepper", [0.05, 0.3])]
+    + [("low_light", "low_light", [0.1, 0.6])],
+)
+def test_every_noise_model_takes_a_range_and_each_image_draws_its_strength(noise, section, value):
+    """Each image's strength, read back from its noise: all different, all within the range."""
+    params = {**DEFAULTS, "noise": noise, section: {**DEFAULTS[section]}}
+    key = {"poisson": "photons", "salt_pepper": "rate", "low_light": "brightness"}[noise]
+    params[section][key] = value
+    assert strength(params) == value
+    clean = np.full((300, 64, 64, 1), 0.5, np.float32)
+    noisy = add_noise(clean, params, np.random.default_rng(0)).reshape(300, -1).astype(np.float64)
+    if noise == "poisson":  # variance 0.5 / photons
+        drawn = 0.5 / noisy.var(axis=1)
+    elif noise == "salt_pepper":  # the fraction of pixels replaced
+        drawn = (noisy != 0.5).mean(axis=1)
+    else:  # the mean is brightness * 0.5
+        drawn = noisy.mean(axis=1) / 0.5
+    low, high = value
+    assert drawn.std() > 0.25 * (high - low)  # uniform: 0.29 of the width; one level: about 0
+    assert np.all(drawn > low * 0.9) and np.all(drawn < high * 1.1)  # 4096 pixels: a few percent
+    assert drawn.min() < low + 0.1 * (high - low) and drawn.max() > high - 0.1 * (high - low)
+    assert abs(np.median(drawn) - (low + high) / 2) < 0.1 * (high - low)
+
+
+def test_a_single_strength_draws_nothing_extra():
+    """With one value, each noise model draws exactly what its function draws: the noise of
+    every run before ranges existed."""
+    clean = np.random.default_rng(0).random((10, 28, 28, 1), dtype=np.float32)
+    cases = {
+        "poisson": lambda rng: add_poisson_noise(clean, DEFAULTS["poisson"]["photons"], rng),
+        "salt_pepper": lambda rng: add_salt_pepper_noise(
+            clean, DEFAULTS["salt_pepper"]["rate"], rng
+        ),
+        "low_light": lambda rng: simulate_low_light(clean, *DEFAULTS["low_light"].values(), rng),
+    }
+    for noise, direct in cases.items():
+        np.testing.assert_array_equal(
+            add_noise(clean, {**DEFAULTS, "noise": noise}, np.random.default_rng(5)),
+            direct(np.random.default_rng(5)),
+        )

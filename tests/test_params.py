@@ -106,17 +106,29 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
             "speckle",
             "noise must be one of gaussian, poisson, salt_pepper, low_light, got 'speckle'",
         ),
-        ("poisson.photons", 0, "poisson.photons must be a number in (0, 1000000], got 0"),
+        (
+            "poisson.photons",
+            0,
+            "poisson.photons must be a number in (0, 1000000], or a range [low, high] within it, "
+            "got 0",
+        ),
         (
             "poisson.photons",
             float("inf"),
-            "poisson.photons must be a number in (0, 1000000], got inf",
+            "poisson.photons must be a number in (0, 1000000], or a range [low, high] within it, "
+            "got inf",
         ),
-        ("salt_pepper.rate", 1.5, "salt_pepper.rate must be a number in [0, 1], got 1.5"),
+        (
+            "salt_pepper.rate",
+            1.5,
+            "salt_pepper.rate must be a number in [0, 1], or a range [low, high] within it, "
+            "got 1.5",
+        ),
         (
             "low_light.brightness",
             0,
-            "low_light.brightness must be a number in (0, 1], got 0",
+            "low_light.brightness must be a number in (0, 1], or a range [low, high] within it, "
+            "got 0",
         ),
         ("low_light.photons", -5, "low_light.photons must be a number in (0, 1000000], got -5"),
         (
@@ -169,6 +181,17 @@ def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
 
 def test_a_range_of_noise_levels_is_taken_and_extra_levels_need_gaussian_noise():
     check_params(with_change("noise_factor", [0.02, 0.3]))
+    check_params(with_change("poisson.photons", [2, 50]))
+    check_params(with_change("salt_pepper.rate", [0.05, 0.2]))
+    check_params(with_change("low_light.brightness", [0.1, 0.5]))
+    for key, value, message in [
+        ("poisson.photons", [50, 2], "poisson.photons [50, 2] must be a range [low, high]"),
+        ("salt_pepper.rate", [0.2, 0.2], "salt_pepper.rate [0.2, 0.2] must be a range"),
+        ("low_light.brightness", [0, 0.5], "low_light.brightness must be a number in (0, 1]"),
+        ("low_light.read_noise", [0.01, 0.02], "low_light.read_noise must be a number in"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            check_params(with_change(key, value))
     check_params(with_change("test_noise_factors", [0.05, 0.1, 0.2]))
     params = with_change("test_noise_factors", [0.1])
     params["noise"] = "poisson"

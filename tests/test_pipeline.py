@@ -112,7 +112,7 @@ def test_a_range_of_noise_levels_trains_one_model_scored_at_five_levels(repo):
     denoised = [row["psnr"] for row in scores["levels"].values()]
     assert denoised[0] - denoised[-1] < noisy[0] - noisy[-1]  # it helps more as noise grows
     per_level = json.loads((repo / "metrics/eval/psnr_per_level.json").read_text())
-    assert [row["noise_factor"] for row in per_level["psnr_per_level"]] == [
+    assert [row["level"] for row in per_level["psnr_per_level"]] == [
         0.1,
         0.15,
         0.2,
@@ -154,18 +154,29 @@ def test_the_unet_trains_through_exp_run_in_either_precision_and_the_train_line_
     assert scores["psnr"] > scores["psnr_noisy"]
 
 
-@pytest.mark.parametrize("noise", ["poisson", "salt_pepper", "low_light"])
-def test_each_noise_model_runs_through_exp_run(repo, noise):
+@pytest.mark.parametrize(
+    "noise, strength",
+    [("poisson", "poisson.photons=5"), ("salt_pepper", "salt_pepper.rate=[0.05,0.2]")]
+    + [("low_light", "low_light.brightness=0.2")],
+)
+def test_each_noise_model_runs_through_exp_run(repo, noise, strength):
+    """The defaults of each noise model, and a range of one: one model for every rate in it."""
     baseline = metrics(repo)
-    out = run(repo, "dvc", "exp", "run", "-S", f"noise={noise}")
+    out = run(repo, "dvc", "exp", "run", "-S", f"noise={noise}", "-S", strength)
     assert "Stage 'fetch' didn't change, skipping" in out
     assert f"{noise} noise" in out and "Running stage 'train'" in out
     scores = metrics(repo)
-    assert set(scores) == METRIC_KEYS
     assert scores["psnr_noisy"] != baseline["psnr_noisy"]
     assert scores["psnr"] > 5
     if noise == "low_light":  # a dark input is far from the normally lit target
         assert scores["psnr_noisy"] < baseline["psnr_noisy"] - 3
+    if "[" not in strength:
+        assert set(scores) == METRIC_KEYS
+        return
+    assert "salt_pepper noise, rate [0.05, 0.2]; also at 0.05, 0.0875, 0.125, 0.1625, 0.2" in out
+    assert list(scores["levels"]) == ["0.05", "0.0875", "0.125", "0.1625", "0.2"]
+    noisy = [row["psnr_noisy"] for row in scores["levels"].values()]
+    assert noisy == sorted(noisy, reverse=True)  # more salt and pepper, lower PSNR
 
 
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
