@@ -2,7 +2,8 @@
 the test images with their labels, names and noisy copies.
 
 - Built-in sets: preprocess's arrays, with the noise it drew once. train.npz holds `clean`,
-  `noisy` (N x 28 x 28 x 1 float32) and `labels`; test.npz the same.
+  `noisy` (N x 28 x 28 x 1 float32) and `labels`; test.npz the same. With `train.fresh_noise`,
+  every training batch of every epoch gets new noise instead (fresh_noise).
 - `images`: train.npz holds each training photo whole, at its own depth (`photo_<i>`, uint8 or
   uint16, height x width x channels) with their `names`. Every epoch draws new crops from them,
   `images.crops_per_image` per photo at random places, and new noise for every crop (with the
@@ -196,6 +197,21 @@ def crop_batches(
     return tf.data.Dataset.range(steps).map(batch)
 
 
+def fresh_noise(params: dict) -> Augment:
+    """A built-in set's noise drawn anew for every batch of every epoch, from its clean images,
+    with preprocess's functions (stages/noise.py) and the batch's own seed: preprocess's noisy
+    copies then serve validation only, the same in every epoch."""
+
+    def draw(clean: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        return add_noise(clean, params, np.random.default_rng(seed.astype(np.uint64)))
+
+    def renoise(noisy: tf.Tensor, clean: tf.Tensor, seed: tf.Tensor) -> tuple:
+        drawn = tf.numpy_function(draw, [clean, seed], tf.float32, stateful=False)
+        return tf.ensure_shape(drawn, noisy.shape), clean
+
+    return renoise
+
+
 def augmentation(params: dict) -> Augment | None:
     """The flips and channel orders that params.yaml's `images` asks for (photos only)."""
     images = params["images"]
@@ -236,7 +252,8 @@ def training_data(params: dict) -> TrainingData:
                 f"{TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
                 "validation images and still train; add images"
             )
-        train = batches(noisy, clean, train_idx, batch_size, seed)
+        renoise = fresh_noise(params) if params["train"]["fresh_noise"] else None
+        train = batches(noisy, clean, train_idx, batch_size, seed, renoise)
         validation = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
         train_count, val_count = len(train_idx), len(val_idx)
     steps = -(-train_count // batch_size)

@@ -115,6 +115,7 @@ class Train(Section):
     distribute: one_of("default", "mirrored")  # not multi_worker: see train.py
     precision: one_of("float32", "mixed_bfloat16")
     compile: one_of("auto", "xla", "none")
+    fresh_noise: Switch
 
 
 class Images(Section):

@@ -5,6 +5,7 @@ from stages.examples import (
     batches,
     crop_batches,
     eval_batches,
+    fresh_noise,
     photos_in,
     read_crop,
     split_train_validation,
@@ -39,6 +40,26 @@ def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epo
             np.testing.assert_array_equal(n, c + 100)
     order = [np.concatenate([c for _, c in epoch]).ravel().tolist() for epoch in epochs]
     assert order[0] != order[1]
+
+
+def test_fresh_noise_draws_new_noise_every_epoch_from_the_clean_images_and_is_seeded():
+    params = {**committed_params(), "noise_factor": 0.2}
+    clean = np.full((40, 28, 28, 1), 0.5, np.float32)
+    once = clean + 1  # what preprocess drew: never seen with fresh noise
+
+    def epochs(seed: int) -> list[np.ndarray]:
+        dataset = batches(once, clean, np.arange(40), 20, seed, fresh_noise(params))
+        return [np.concatenate([n.numpy() for n, _ in dataset]) for _ in range(2)]
+
+    first, second = epochs(0)
+    for noisy in (first, second):
+        assert noisy.dtype == np.float32 and noisy.min() >= 0 and noisy.max() <= 1
+        assert abs((noisy - 0.5).std() - 0.2) < 0.005  # noise_factor, as preprocess draws it
+    assert not np.array_equal(first, second)  # new noise every epoch
+    again = epochs(0)
+    np.testing.assert_array_equal(again[0], first)  # seeded: the same batches again
+    np.testing.assert_array_equal(again[1], second)
+    assert not np.array_equal(epochs(1)[0], first)
 
 
 def test_unseeded_batches_keep_the_order_of_the_indices():
