@@ -179,6 +179,16 @@ def test_each_noise_model_runs_through_exp_run(repo, noise, strength):
     assert noisy == sorted(noisy, reverse=True)  # more salt and pepper, lower PSNR
 
 
+def test_fresh_noise_retrains_from_the_same_processed_data(repo):
+    baseline = metrics(repo)
+    out = run(repo, "dvc", "exp", "run", "-S", "train.fresh_noise=true")
+    assert "Stage 'preprocess' didn't change, skipping" in out and "Running stage 'train'" in out
+    scores = metrics(repo)
+    assert set(scores) == METRIC_KEYS
+    assert scores["psnr_noisy"] == baseline["psnr_noisy"]  # the same noisy test set
+    assert scores["psnr"] != baseline["psnr"] and scores["psnr"] > 5  # another model
+
+
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
     repo = make_pipeline_repo(tmp_path / "repo", tiny_mnist[1], mirror_url, noise_factor=-0.3)
     out = run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url), check=False)
