@@ -137,8 +137,11 @@ def test_low_light_darkens_by_the_brightness_factor_and_adds_sensor_noise():
 
 @pytest.mark.parametrize(
     "noise, section, value",
-    [("poisson", "poisson", [5, 50]), ("salt_pepper", "salt_pepper", [0.05, 0.3])]
-    + [("low_light", "low_light", [0.1, 0.6])],
+    [
+        ("poisson", "poisson", [5, 50]),
+        ("salt_pepper", "salt_pepper", [0.05, 0.3]),
+        ("low_light", "low_light", [0.1, 0.6]),
+    ],
 )
 def test_every_noise_model_takes_a_range_and_each_image_draws_its_strength(noise, section, value):
     """Each image's strength, read back from its noise: all different, all within the range."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stages.noise import STRENGTH
 from stages.params import check_params, load_params
 from stages.runner import StageError
 from tests.conftest import PROJECT, committed_params
@@ -201,6 +202,15 @@ def test_a_range_of_noise_levels_is_taken_and_extra_levels_need_gaussian_noise()
         "test_noise_factors are Gaussian noise levels, but noise is poisson; leave them [] "
         "(or use noise=gaussian)"
     )
+
+
+def test_every_strength_that_noise_draws_from_a_range_is_checked_as_a_range():
+    """params.py lists the range keys itself (importing noise.py would make fetch depend on it):
+    each key of noise.py's STRENGTH must be among them."""
+    for path in STRENGTH.values():
+        key = ".".join(path)
+        with pytest.raises(ValueError, match=re.escape(f"{key} [0.5, 0.2] must be a range")):
+            check_params(with_change(key, [0.5, 0.2]))
 
 
 def test_a_missing_key_is_named():

@@ -156,8 +156,11 @@ def test_the_unet_trains_through_exp_run_in_either_precision_and_the_train_line_
 
 @pytest.mark.parametrize(
     "noise, strength",
-    [("poisson", "poisson.photons=5"), ("salt_pepper", "salt_pepper.rate=[0.05,0.2]")]
-    + [("low_light", "low_light.brightness=0.2")],
+    [
+        ("poisson", "poisson.photons=5"),
+        ("salt_pepper", "salt_pepper.rate=[0.05,0.2]"),
+        ("low_light", "low_light.brightness=0.2"),
+    ],
 )
 def test_each_noise_model_runs_through_exp_run(repo, noise, strength):
     """The defaults of each noise model, and a range of one: one model for every rate in it."""
@@ -173,6 +176,7 @@ def test_each_noise_model_runs_through_exp_run(repo, noise, strength):
     if "[" not in strength:
         assert set(scores) == METRIC_KEYS
         return
+    assert set(scores) == METRIC_KEYS | {"levels"}
     assert "salt_pepper noise, rate [0.05, 0.2]; also at 0.05, 0.0875, 0.125, 0.1625, 0.2" in out
     assert list(scores["levels"]) == ["0.05", "0.0875", "0.125", "0.1625", "0.2"]
     noisy = [row["psnr_noisy"] for row in scores["levels"].values()]
