@@ -23,7 +23,7 @@ import itertools
 import os
 import struct
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,6 +39,7 @@ from stages.datasets import TRAIN_DATA
 from stages.images import to_unit
 from stages.noise import add_noise
 from stages.runner import StageError
+from stages.targets import blind_spot, either_order
 
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
@@ -84,16 +85,28 @@ def validation_batch_size(image_shape: tuple[int, ...]) -> int:
     return max(1, min(1000, VAL_BATCH_PIXELS // (image_shape[0] * image_shape[1])))
 
 
-def finish(pairs: tf.data.Dataset, seed: int | None, augment: Augment | None) -> tf.data.Dataset:
-    """Batches of (noisy, clean) passed through `augment(noisy, clean, seed)` if given, with a
-    stateless seed drawn anew for each batch of each epoch from `seed`, and prefetched.
+def finish(
+    pairs: tf.data.Dataset, seed: int | None, augments: Sequence[Augment], fresh: bool = True
+) -> tf.data.Dataset:
+    """Batches of (noisy, clean) passed through each of `augments(noisy, clean, seed)` in turn,
+    with a stateless seed for each batch drawn from `seed` (anew each epoch if `fresh`, else
+    the same in every epoch; the first augment gets it as it is, each next one the last one's
+    folded with its place), and prefetched.
 
     tf.data's autotuner is off: on two cores its background tuning slowed every other epoch
     (docs/speed.md), and a fixed two-batch prefetch keeps training fed.
     """
-    if augment is not None:
-        seeds = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).batch(2)
-        pairs = tf.data.Dataset.zip(pairs, seeds).map(lambda pair, s: augment(*pair, s))
+    if augments:
+
+        def augment(pair: tuple, batch_seed: tf.Tensor) -> tuple:
+            for k, each in enumerate(augments):
+                if k > 0:
+                    batch_seed = tf.random.experimental.stateless_fold_in(batch_seed, k)
+                pair = each(*pair, batch_seed)
+            return pair
+
+        seeds = tf.data.Dataset.random(seed, rerandomize_each_iteration=fresh).batch(2)
+        pairs = tf.data.Dataset.zip(pairs, seeds).map(augment)
     options = tf.data.Options()
     options.autotune.enabled = False
     return pairs.prefetch(2).with_options(options)
@@ -104,30 +117,32 @@ def batches(
     clean: tf.Tensor,
     indices: np.ndarray,
     batch_size: int,
-    shuffle_seed: int | None = None,
-    augment: Augment | None = None,
+    seed: int | None = None,
+    augments: Sequence[Augment] = (),
+    fresh: bool = True,
 ) -> tf.data.Dataset:
-    """(noisy, clean) batches of the images at `indices`, reshuffled each epoch if seeded (and
-    augmented, see finish).
+    """(noisy, clean) batches of the images at `indices`: with a seed, reshuffled and augmented
+    anew every epoch, or (not `fresh`) in their order and augmented alike every epoch (finish).
 
     Batches are gathered from the full arrays by index: no copy of the split is ever made, and
     shuffling indices costs far less than shuffling images.
     """
     order = tf.data.Dataset.from_tensor_slices(indices)
-    if shuffle_seed is not None:
-        order = order.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if seed is not None and fresh:
+        order = order.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
     pairs = order.batch(batch_size).map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
-    return finish(pairs, shuffle_seed, augment)
+    return finish(pairs, seed, augments, fresh)
 
 
-def photos_in(path: Path) -> list[Photo]:
-    """Where each `photo_<i>` of an .npz written by preprocess lies, in order: its data's offset
+def photos_in(path: Path, prefix: str = "photo_") -> list[Photo]:
+    """Where each `photo_<i>` (or other `prefix`) of an .npz written by preprocess lies, in
+    order: its data's offset
     in the file, shape and type, from its zip and .npy headers. Written by hand since np.load
     cannot map an .npz member into memory; preprocess stores them uncompressed."""
     photos = []
     with zipfile.ZipFile(path) as archive, path.open("rb") as file:
         for info in archive.infolist():
-            if not info.filename.startswith("photo_"):
+            if not info.filename.startswith(prefix):
                 continue
             file.seek(info.header_offset + 26)  # the local header's name and extra lengths
             name_length, extra_length = struct.unpack("<HH", file.read(4))
@@ -159,10 +174,15 @@ def crop_batches(
     batch_size: int,
     seed: list[int],
     fresh: bool,
+    pairs: list[Photo] | None = None,
 ) -> tf.data.Dataset:
-    """`count` noisy and clean crops from the photos, in batches: each photo in turn (in a
-    random order), at a random place, with its own noise. With `fresh`, every epoch draws anew
-    (from `seed` and the epoch's number); otherwise every epoch gives the same crops.
+    """`count` (input, target) crops from the photos, in batches: each photo in turn (in a
+    random order), at a random place. With `fresh`, every epoch draws anew (from `seed` and the
+    epoch's number); otherwise every epoch gives the same crops.
+
+    Clean photos (train.target clean) give (noisy, clean) crops, each with its own noise. Noisy
+    photos give (noisy, noisy), or with `pairs`, each photo's second noisy copy, the crop from
+    the same place of both.
 
     Each batch is drawn by one tf.numpy_function call, in order. Not Dataset.from_generator:
     once one has run, every later training step of the process page-faults its buffers afresh
@@ -179,16 +199,23 @@ def crop_batches(
             rng = np.random.default_rng([*seed, epoch["number"]])
             epoch["picks"] = rng.permutation(np.resize(np.arange(len(photos)), count))
         rng = np.random.default_rng([*seed, epoch["number"], int(step)])
-        chosen = [photos[i] for i in epoch["picks"][step * batch_size : (step + 1) * batch_size]]
-        tops = [rng.integers(0, p.shape[0] - size + 1) for p in chosen]
-        lefts = [rng.integers(0, p.shape[1] - size + 1) for p in chosen]
+        picks = epoch["picks"][step * batch_size : (step + 1) * batch_size]
+        tops = [rng.integers(0, photos[i].shape[0] - size + 1) for i in picks]
+        lefts = [rng.integers(0, photos[i].shape[1] - size + 1) for i in picks]
         file = os.open(path, os.O_RDONLY)
         try:
-            crops = zip(chosen, tops, lefts, strict=True)
-            clean = np.stack([read_crop(file, *crop, size) for crop in crops])
+
+            def crops(source: list[Photo]) -> np.ndarray:
+                places = zip(picks, tops, lefts, strict=True)
+                return np.stack([read_crop(file, source[i], y, x, size) for i, y, x in places])
+
+            first = crops(photos)
+            second = crops(pairs) if pairs else first
         finally:
             os.close(file)
-        return add_noise(clean, params, rng), clean
+        if params["train"]["target"] == "clean":
+            return add_noise(first, params, rng), first
+        return first, second
 
     def batch(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         pair = tf.numpy_function(draw, [step], [tf.float32, tf.float32], stateful=True)
@@ -212,49 +239,70 @@ def fresh_noise(params: dict) -> Augment:
     return renoise
 
 
-def augmentation(params: dict) -> Augment | None:
+def augmentation(params: dict) -> list[Augment]:
     """The flips and channel orders that params.yaml's `images` asks for (photos only)."""
     images = params["images"]
     if params["dataset"] != "images" or not (images["flips"] or images["channel_orders"]):
-        return None
-    return functools.partial(
-        augment_pairs, flips=images["flips"], channel_orders=images["channel_orders"]
-    )
+        return []
+    return [
+        functools.partial(
+            augment_pairs, flips=images["flips"], channel_orders=images["channel_orders"]
+        )
+    ]
+
+
+def targets(params: dict, training: bool) -> list[Augment]:
+    """What train.target does to each batch (stages/targets.py): Noise2Noise's pairs in either
+    order (training only), Noise2Void's masks (the same in every epoch for validation)."""
+    target = params["train"]["target"]
+    if target == "blind_spot":
+        return [blind_spot(params)]
+    return [either_order] if target == "noisy_pair" and training else []
 
 
 def training_data(params: dict) -> TrainingData:
-    """The training and validation batches for params.yaml's data set and model.
+    """The training and validation batches for params.yaml's data set, model and target.
 
+    With a self-supervised train.target, train.npz holds no clean image, and none is read.
     StageError if there are too few examples to hold out validation ones and still train.
     """
     seed, fraction = params["seed"], params["train"]["validation_fraction"]
     batch_size = params[params["model"]]["batch_size"]
+    target = params["train"]["target"]
     if params["dataset"] == "images":
         photos = photos_in(TRAIN_DATA)
+        pairs = photos_in(TRAIN_DATA, "pair_") if target == "noisy_pair" else None
         size = params["images"]["crop_size"]
         image_shape = (size, size, photos[0].shape[-1])
         train_count = len(photos) * params["images"]["crops_per_image"]
         val_count = max(1, round(train_count * fraction))
-        train = crop_batches(TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True)
+        train = crop_batches(
+            TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True, pairs
+        )
         val_batch = validation_batch_size(image_shape)
         validation = crop_batches(
-            TRAIN_DATA, photos, params, val_count, val_batch, [seed, 1], False
+            TRAIN_DATA, photos, params, val_count, val_batch, [seed, 1], False, pairs
         )
-        train = finish(train, seed, augmentation(params))
-        validation = finish(validation, None, None)
+        train = finish(train, seed, augmentation(params) + targets(params, True))
+        validation = finish(validation, seed + 1, targets(params, False), fresh=False)
     else:
         with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
-            clean, noisy = tf.constant(data["clean"]), tf.constant(data["noisy"])
-        image_shape = tuple(clean.shape[1:])
-        train_idx, val_idx = split_train_validation(len(clean), fraction, seed)
+            noisy = tf.constant(data["noisy"])
+            wanted = {"clean": "clean", "noisy_pair": "noisy_pair"}.get(target)
+            second = tf.constant(data[wanted]) if wanted else noisy
+        image_shape = tuple(noisy.shape[1:])
+        train_idx, val_idx = split_train_validation(len(noisy), fraction, seed)
         if len(train_idx) == 0:
             raise StageError(
-                f"{TRAIN_DATA}: {len(clean)} training image(s), too few to hold out "
+                f"{TRAIN_DATA}: {len(noisy)} training image(s), too few to hold out "
                 "validation images and still train; add images"
             )
-        renoise = fresh_noise(params) if params["train"]["fresh_noise"] else None
-        train = batches(noisy, clean, train_idx, batch_size, seed, renoise)
-        validation = batches(noisy, clean, val_idx, validation_batch_size(image_shape))
+        renoise = [fresh_noise(params)] if params["train"]["fresh_noise"] else []
+        train = batches(noisy, second, train_idx, batch_size, seed, renoise + targets(params, True))
+        val_batch = validation_batch_size(image_shape)
+        validation = batches(
+            noisy, second, val_idx, val_batch, seed + 1, targets(params, False), fresh=False
+        )
         train_count, val_count = len(train_idx), len(val_idx)
     steps = -(-train_count // batch_size)
     return TrainingData(train, validation, steps, image_shape, train_count, val_count)

@@ -116,6 +116,15 @@ class Train(Section):
     precision: one_of("float32", "mixed_bfloat16")
     compile: one_of("auto", "xla", "none")
     fresh_noise: Switch
+    target: one_of("clean", "noisy_pair", "blind_spot")
+
+
+class BlindSpot(Section):
+    masked_fraction: number(0, 0.25, low_open=True)  # a grid box of 2x2 pixels at least
+    neighbourhood: Annotated[
+        Literal[3, 5, 7, 9, 11, 13, 15],  # odd: a square centred on the pixel, inside a crop
+        Field(description="an odd integer in [3, 15]"),
+    ]
 
 
 class Images(Section):
@@ -168,6 +177,7 @@ class Params(Section):
     dncnn: Dncnn
     unet: Unet
     train: Train
+    blind_spot: BlindSpot
     images: Images
     mnist: Checksums
     fashion_mnist: Checksums
@@ -181,6 +191,17 @@ class Params(Section):
                 raise ValueError(
                     f"{key} [{value[0]:g}, {value[1]:g}] must be a range [low, high], low < high"
                 )
+        target = self.train.target
+        if target != "clean" and self.model == "dense":
+            raise ValueError(
+                f"train.target {target} needs a convolutional model, which sees each pixel's "
+                "neighbours; use model=unet or model=dncnn"
+            )
+        if target != "clean" and self.train.fresh_noise:
+            raise ValueError(
+                f"train.fresh_noise draws noise from the clean images, which train.target "
+                f"{target} learns without; set train.fresh_noise=false"
+            )
         if self.test_noise_factors and self.noise != "gaussian":
             raise ValueError(
                 f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "

@@ -1,19 +1,23 @@
 """Turn the raw data set into clean/noisy float32 image pairs in data/processed/.
 
 - mnist, fashion_mnist: each split is one .npz holding `clean` and `noisy` (N x 28 x 28 x 1
-  float32 in [0, 1]) and `labels` (N uint8).
+  float32 in [0, 1]) and `labels` (N uint8). With a self-supervised train.target (noisy_pair,
+  blind_spot: stages/targets.py) the training split holds no `clean`; for noisy_pair it holds
+  `noisy_pair`, a second, independent noisy copy of each image.
 - images: the files at least a crop in size are split into train and test by a hash of each
   file's name (no other setting, the seed included, moves a file across). train.npz holds each
   training file decoded, at its own depth, without noise: train draws new crops and noise from
-  them every epoch (stages/examples.py). test.npz holds each test file whole, as `clean_<i>` and
-  `noisy_<i>`, with their `names`. Files are colour (3 channels) if any is, unless
-  `images.grayscale`; every noise model acts on each channel. One file is in memory at a time.
+  them every epoch (stages/examples.py); for a self-supervised train.target, each noisy instead
+  (float32), with `pair_<i>`, a second noisy copy, for noisy_pair. test.npz holds each test
+  file whole, as `clean_<i>` and `noisy_<i>`, with their `names`. Files are colour (3
+  channels) if any is, unless `images.grayscale`; every noise model acts on each channel. One
+  file is in memory at a time.
 - Extra levels to score the test set at (stages/noise.py's scored_levels): their `levels` and a
   noisy copy of each test image at each (stages/examples.py names them).
 
 The noise (params.yaml's `noise`, with its settings) is drawn from generators seeded by `seed`,
-with separate streams for train, test and each extra level, so the same params always give the
-same bytes.
+with separate streams for train, test, each extra level and noisy_pair's second copies, so the
+same params always give the same bytes.
 """
 
 import hashlib
@@ -31,9 +35,9 @@ from stages.params import PARAMS_FILE, load_params
 from stages.runner import StageError, run_stage
 
 
-def pairs_file(clean: np.ndarray, noisy: np.ndarray, **extra: np.ndarray) -> Callable:
+def arrays_file(**arrays: np.ndarray) -> Callable:
     """A writer of one split's arrays as an uncompressed .npz (fast to load)."""
-    return lambda tmp: np.savez(tmp, clean=clean, noisy=noisy, **extra)
+    return lambda tmp: np.savez(tmp, **arrays)
 
 
 def describe_noise(params: dict) -> str:
@@ -59,24 +63,30 @@ def at_levels(
 
 
 def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
-    """MNIST or Fashion-MNIST: noise over the whole of each split."""
+    """MNIST or Fashion-MNIST: noise over the whole of each split. With a self-supervised
+    train.target, the training split keeps no clean image: its noisy copy (and for noisy_pair a
+    second one, from a stream of its own) is all train may learn from."""
     try:  # parse everything before writing anything
         raw = {split: load_split(RAW_DIR, split) for split in ("train", "test")}
     except ValueError as e:
         raise StageError(str(e)) from None
+    train_rng, test_rng, *level_rngs, pair_rng = rngs
+    levels, target = scored_levels(params), params["train"]["target"]
     writes, counts = {}, {}
-    for (split, (images, labels)), rng in zip(raw.items(), rngs[:2], strict=True):
+    for (split, (images, labels)), rng in zip(raw.items(), (train_rng, test_rng), strict=True):
         if len(images) == 0:
             raise StageError(f"{RAW_DIR}: the {split} split holds no images")
         clean = to_unit(images)[..., np.newaxis]  # the channel axis Keras expects
+        arrays = {"clean": clean, "noisy": add_noise(clean, params, rng), "labels": labels}
+        if split == "test" and levels:
+            arrays.update(at_levels(clean, params, levels, level_rngs, "noisy"))
+            arrays["levels"] = np.array(levels)
+        if split == "train" and target != "clean":
+            del arrays["clean"]
+            if target == "noisy_pair":
+                arrays["noisy_pair"] = add_noise(clean, params, pair_rng)
         path = {"train": TRAIN_DATA, "test": TEST_DATA}[split]
-        extra = {"labels": labels}
-        if split == "test" and (levels := scored_levels(params)):
-            extra.update(
-                at_levels(clean, params, levels, rngs[2:], "noisy"), levels=np.array(levels)
-            )
-        writes[path] = pairs_file(clean, add_noise(clean, params, rng), **extra)
-        counts[path] = len(clean)
+        writes[path], counts[path] = arrays_file(**arrays), len(clean)
     write_all_atomic(writes)
     for path, count in counts.items():
         print(f"preprocess: {path}: {count} images, {describe_noise(params)}", flush=True)
@@ -126,13 +136,20 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     colour = not settings["grayscale"] and any(shape[2] == 3 for shape in shapes.values())
     channels = 3 if colour else 1
     train_files, test_files = split_by_name(sorted(shapes), settings["test_fraction"])
-    _, test_rng, *level_rngs = rngs
-    levels = scored_levels(params)
+    train_rng, test_rng, *level_rngs, pair_rng = rngs
+    levels, target = scored_levels(params), params["train"]["target"]
 
     def train_arrays() -> Iterator[tuple[str, np.ndarray]]:
-        """One training file at a time, at its own depth (uint8 or uint16), as train reads it."""
+        """One training file at a time, as train reads it: at its own depth (uint8 or uint16),
+        or for a self-supervised train.target, noisy (float32) and never clean."""
         for i, path in enumerate(train_files):
-            yield f"photo_{i}", with_channels(read_image(path)[0], channels)
+            if target == "clean":
+                yield f"photo_{i}", with_channels(read_image(path)[0], channels)
+                continue
+            clean = read_unit(path, channels)[np.newaxis]
+            yield f"photo_{i}", add_noise(clean, params, train_rng)[0]
+            if target == "noisy_pair":
+                yield f"pair_{i}", add_noise(clean, params, pair_rng)[0]
         yield "names", np.array([path.name for path in train_files])
 
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
@@ -161,8 +178,9 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
 
 def main() -> None:
     params = load_params()
-    # train, test, then one stream for each extra level: the first two never depend on them
-    seeds = np.random.SeedSequence(params["seed"]).spawn(2 + len(scored_levels(params)))
+    # train, test, one stream for each extra level, then noisy_pair's second copies: each
+    # stream's noise never depends on those after it
+    seeds = np.random.SeedSequence(params["seed"]).spawn(3 + len(scored_levels(params)))
     rngs = [np.random.default_rng(s) for s in seeds]
     if params["dataset"] == "images":
         preprocess_images(params, rngs)

@@ -1,5 +1,7 @@
-"""Train the denoiser on noisy -> clean training images and save models/model.keras.
+"""Train the denoiser on noisy training images and save models/model.keras.
 
+What it learns to output is train.target: the clean image, or, from noisy images alone, a second
+noisy copy (Noise2Noise) or the masked pixels themselves (Noise2Void), see stages/targets.py.
 stages/examples.py gives the batches: a built-in set's noisy and clean images, with a held-out
 slice of them (train.validation_fraction) for validation; for `dataset: images`, new crops of
 the training photos with new noise every epoch, flipped, turned and with their colour channels
@@ -134,12 +136,24 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
 
 
 def black_loss(validation: tf.data.Dataset, loss: str) -> float:
-    """The loss of predicting a black image for every validation example."""
-    total, count = 0.0, 0
-    for _, clean in validation:
-        pixel_losses = keras.losses.get(loss)(clean, tf.zeros_like(clean)).numpy()
-        total, count = total + float(pixel_losses.sum(dtype=np.float64)), count + pixel_losses.size
+    """The loss of predicting a black image for every validation example (at the masked pixels
+    alone, where the batches carry a mask)."""
+    total, count = 0.0, 0.0
+    for _, target, *mask in validation:
+        pixel_losses = keras.losses.get(loss)(target, tf.zeros_like(target)).numpy()
+        weights = mask[0].numpy() if mask else np.ones_like(pixel_losses)
+        total += float((pixel_losses * weights).sum(dtype=np.float64))
+        count += float(weights.sum(dtype=np.float64))
     return total / count
+
+
+def training_loss(train: dict) -> str | keras.losses.Loss:
+    """train.loss; for blind_spot, averaged over the masked pixels alone (the batches' third
+    element weighs each pixel), as Noise2Void's loss is."""
+    if train["target"] != "blind_spot":
+        return train["loss"]
+    kind = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError}
+    return kind[train["loss"]](reduction="mean_with_sample_weight")
 
 
 def check_model_fits(params: dict, model: keras.Model, image_shape: tuple[int, ...]) -> None:
@@ -237,7 +251,7 @@ def main() -> None:
         check_model_fits(params, model, data.image_shape)
         model.compile(
             optimizer=make_optimizer(recipe, train["lr_schedule"], data.steps_per_epoch),
-            loss=train["loss"],
+            loss=training_loss(train),
             jit_compile=xla,
             steps_per_execution=STEPS_PER_EXECUTION if single_device else 1,
         )

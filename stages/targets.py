@@ -1,0 +1,83 @@
+"""What the network learns to output (params.yaml's `train.target`), applied to training batches.
+
+- clean: the clean image (supervised training, the default).
+- noisy_pair: Noise2Noise (Lehtinen et al. 2018, "Noise2Noise: Learning Image Restoration
+  without Clean Data"): the target is a second, independent noisy copy of the same image. The
+  noise is zero-mean given the image, so the network that minimises the L2 loss against noisy
+  targets is the one that minimises it against the clean image. Both copies are equally noisy,
+  so each pair's order is drawn anew for every batch.
+- blind_spot: Noise2Void (Krull et al. 2019, "Noise2Void - Learning Denoising from Single Noisy
+  Images"): a few pixels of each noisy image are replaced by a random other pixel of their
+  neighbourhood, and the loss is taken at those pixels only, against their noisy values. The
+  network cannot copy a pixel it does not see, and the noise of a pixel is independent of its
+  neighbours', so the best it can do is predict the pixel's expected (clean) value from its
+  surroundings. As n2v and CAREamics do, the masked pixels are stratified (one at a random place
+  in each box of a grid, so that they spread over the image) and never replaced by themselves.
+
+With a self-supervised target train never sees a clean training image: preprocess writes none
+(stages/preprocess.py), and the masks are drawn anew for every batch of every epoch, seeded.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+SELF_SUPERVISED = ("noisy_pair", "blind_spot")
+
+
+def blind_spot_mask(
+    noisy: np.ndarray, fraction: float, neighbourhood: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(input, mask) for a batch of noisy images (N, height, width, channels).
+
+    About `fraction` of each image's pixels are masked: one at a random place in each
+    box x box square of a grid over the image (box = 1 / sqrt(fraction), rounded), as n2v's and
+    CAREamics' stratified sampling. Each masked pixel takes all its channels from another pixel,
+    drawn uniformly from the `neighbourhood` x `neighbourhood` square around it, its centre left
+    out; where that square leaves the image, the offset is mirrored, so the pixel is never its
+    own replacement. mask is 1.0 at the masked pixels and 0.0 elsewhere, shape (N, height,
+    width): the per-pixel weight of the loss.
+    """
+    n, height, width = noisy.shape[:3]
+    box, radius = max(1, round(fraction**-0.5)), neighbourhood // 2
+    rows, cols = -(-height // box), -(-width // box)
+    origin_y, origin_x = np.meshgrid(np.arange(rows) * box, np.arange(cols) * box, indexing="ij")
+    y = origin_y + rng.integers(0, box, (n, rows, cols))
+    x = origin_x + rng.integers(0, box, (n, rows, cols))
+    image = np.broadcast_to(np.arange(n)[:, None, None], y.shape)
+    inside = (y < height) & (x < width)  # boxes at the far edges reach past the image
+    image, y, x = image[inside], y[inside], x[inside]
+    others = rng.integers(0, neighbourhood**2 - 1, len(y))  # any offset in the square but 0
+    others += others >= neighbourhood**2 // 2
+    dy, dx = others // neighbourhood - radius, others % neighbourhood - radius
+    dy = np.where((y + dy >= 0) & (y + dy < height), dy, -dy)
+    dx = np.where((x + dx >= 0) & (x + dx < width), dx, -dx)
+    masked = noisy.copy()
+    masked[image, y, x] = noisy[image, y + dy, x + dx]
+    mask = np.zeros((n, height, width), np.float32)
+    mask[image, y, x] = 1.0
+    return masked, mask
+
+
+def blind_spot(params: dict):
+    """An Augment (stages/examples.py) that masks each batch of noisy images anew, from the
+    batch's seed: (noisy, noisy) becomes (masked, noisy, mask)."""
+    settings = params["blind_spot"]
+
+    def draw(noisy: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed.astype(np.uint64))
+        return blind_spot_mask(noisy, settings["masked_fraction"], settings["neighbourhood"], rng)
+
+    def mask(noisy: tf.Tensor, target: tf.Tensor, seed: tf.Tensor) -> tuple:
+        masked, weights = tf.numpy_function(
+            draw, [noisy, seed], [tf.float32, tf.float32], stateful=False
+        )
+        masked = tf.ensure_shape(masked, noisy.shape)
+        return masked, target, tf.ensure_shape(weights, noisy.shape[:-1])
+
+    return mask
+
+
+def either_order(first: tf.Tensor, second: tf.Tensor, seed: tf.Tensor) -> tuple:
+    """Noise2Noise's two noisy copies as (input, target), each pair's order drawn at random."""
+    swap = tf.random.stateless_uniform([tf.shape(first)[0], 1, 1, 1], seed) < 0.5
+    return tf.where(swap, second, first), tf.where(swap, first, second)
