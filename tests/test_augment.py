@@ -73,7 +73,7 @@ def test_batches_draw_new_transforms_each_epoch_and_the_same_ones_for_the_same_s
         return augment_pairs(noisy, clean, seed, flips=True, channel_orders=True)
 
     def two_epochs(seed: int) -> list[np.ndarray]:
-        dataset = batches(clean + 1000, clean, np.arange(8), 4, seed, augment)
+        dataset = batches(clean + 1000, clean, np.arange(8), 4, seed, [augment])
         epochs = []
         for _ in range(2):
             pairs = [(n.numpy(), c.numpy()) for n, c in dataset]

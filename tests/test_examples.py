@@ -30,7 +30,7 @@ def test_batches_pair_each_noisy_image_with_its_clean_one_and_reshuffle_each_epo
     clean = np.arange(12, dtype=np.float32).reshape(12, 1, 1, 1)
     noisy = clean + 100
     subset = np.arange(10)  # images 10 and 11 belong to another split
-    dataset = batches(noisy, clean, subset, batch_size=4, shuffle_seed=0)
+    dataset = batches(noisy, clean, subset, batch_size=4, seed=0)
     epochs = [[(n.numpy(), c.numpy()) for n, c in dataset] for _ in range(2)]
     for epoch in epochs:
         assert [len(c) for _, c in epoch] == [4, 4, 2]
@@ -48,7 +48,7 @@ def test_fresh_noise_draws_new_noise_every_epoch_from_the_clean_images_and_is_se
     once = clean + 1  # what preprocess drew: never seen with fresh noise
 
     def epochs(seed: int) -> list[np.ndarray]:
-        dataset = batches(once, clean, np.arange(40), 20, seed, fresh_noise(params))
+        dataset = batches(once, clean, np.arange(40), 20, seed, [fresh_noise(params)])
         return [np.concatenate([n.numpy() for n, _ in dataset]) for _ in range(2)]
 
     first, second = epochs(0)

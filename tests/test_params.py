@@ -173,6 +173,18 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         ("dataset", "cifar", "dataset must be one of mnist, fashion_mnist, images, got 'cifar'"),
         ("images.crop_size", 8, "images.crop_size must be an integer in [16, 1024], got 8"),
         ("images.channel_orders", "yes", "images.channel_orders must be true or false, got 'yes'"),
+        (
+            "train.target",
+            "noise2void",
+            "train.target must be one of clean, noisy_pair, blind_spot, got 'noise2void'",
+        ),
+        (
+            "blind_spot.masked_fraction",
+            0.5,
+            "blind_spot.masked_fraction must be a number in (0, 0.25], got 0.5",
+        ),
+        ("blind_spot.neighbourhood", 4, "blind_spot.neighbourhood must be an odd integer in"),
+        ("blind_spot.neighbourhood", True, "blind_spot.neighbourhood must be an odd integer in"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_allowed(key, value, message):
@@ -202,6 +214,23 @@ def test_a_range_of_noise_levels_is_taken_and_extra_levels_need_gaussian_noise()
         "test_noise_factors are Gaussian noise levels, but noise is poisson; leave them [] "
         "(or use noise=gaussian)"
     )
+
+
+@pytest.mark.parametrize("target", ["noisy_pair", "blind_spot"])
+def test_a_self_supervised_target_needs_a_convolutional_model_and_no_clean_images(target):
+    params = with_change("train.target", target)
+    for model in ("dncnn", "unet"):
+        check_params({**params, "model": model})
+    with pytest.raises(ValueError) as failure:
+        check_params(params)  # the default model: dense
+    assert str(failure.value) == (
+        f"train.target {target} needs a convolutional model, which sees each pixel's "
+        "neighbours; use model=unet or model=dncnn"
+    )
+    params = {**params, "model": "unet"}
+    params["train"]["fresh_noise"] = True
+    with pytest.raises(ValueError, match=re.escape("set train.fresh_noise=false")):
+        check_params(params)
 
 
 def test_every_strength_that_noise_draws_from_a_range_is_checked_as_a_range():

@@ -193,6 +193,24 @@ def test_fresh_noise_retrains_from_the_same_processed_data(repo):
     assert scores["psnr"] != baseline["psnr"] and scores["psnr"] > 5  # another model
 
 
+@pytest.mark.parametrize("target", ["noisy_pair", "blind_spot"])
+def test_a_self_supervised_target_trains_without_clean_training_images(repo, target):
+    out = run(repo, "dvc", "exp", "run", "-S", f"train.target={target}", check=False)
+    assert (
+        f"error: params.yaml: train.target {target} needs a convolutional model, which sees "
+        "each pixel's neighbours; use model=unet or model=dncnn"
+    ) in out  # the default model is dense
+    assert "Traceback" not in out and "Running stage 'train'" not in out
+    out = run(repo, "dvc", "exp", "run", "-S", "model=dncnn", "-S", f"train.target={target}")
+    assert "Running stage 'preprocess'" in out and "Running stage 'evaluate'" in out
+    with np.load(repo / "data/processed/train.npz") as train:
+        assert "clean" not in train.files  # nothing clean for train to read
+        assert ("noisy_pair" in train.files) == (target == "noisy_pair")
+    scores = metrics(repo)
+    assert set(scores) == METRIC_KEYS
+    assert scores["psnr"] > scores["psnr_noisy"]  # scored against the clean test images
+
+
 def test_bad_param_fails_with_one_line_and_writes_nothing(tmp_path, tiny_mnist, mirror_url):
     repo = make_pipeline_repo(tmp_path / "repo", tiny_mnist[1], mirror_url, noise_factor=-0.3)
     out = run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url), check=False)

@@ -196,3 +196,46 @@ def test_params_changed_during_the_run_save_neither_split(tiny_raw, dataset):
     assert "nothing was saved" in result.stderr
     after = {p.name: p.read_bytes() for p in (tiny_raw / "data/processed").iterdir()}
     assert after == before  # the earlier run's two splits, untouched, and no temporary
+
+
+@pytest.mark.slow  # runs the stage in a subprocess
+def test_a_self_supervised_target_keeps_no_clean_training_image(tiny_raw):
+    assert run_preprocess(tiny_raw).returncode == 0
+    before = {s: dict(np.load(tiny_raw / f"data/processed/{s}.npz")) for s in ("train", "test")}
+    for target, files in (
+        ("blind_spot", ["noisy", "labels"]),
+        ("noisy_pair", ["noisy", "labels", "noisy_pair"]),
+    ):
+        result = run_preprocess(tiny_raw, model="unet", train={"target": target})
+        assert result.returncode == 0, result.stderr
+        with np.load(tiny_raw / "data/processed/train.npz") as train:
+            assert train.files == files
+            np.testing.assert_array_equal(train["noisy"], before["train"]["noisy"])
+            if target == "noisy_pair":  # a second shot: the same image, independent noise
+                stroke = before["train"]["clean"] == np.float32(200 / 255)
+                first = (train["noisy"] - before["train"]["clean"])[stroke]
+                second = (train["noisy_pair"] - before["train"]["clean"])[stroke]
+                assert first.std() > 0.15 and abs(first.std() - second.std()) < 0.01  # clipped
+                assert abs(np.corrcoef(first, second)[0, 1]) < 0.05
+        with np.load(tiny_raw / "data/processed/test.npz") as test:  # scored as before
+            for key in ("clean", "noisy", "labels"):
+                np.testing.assert_array_equal(test[key], before["test"][key])
+
+
+@pytest.mark.slow  # runs the stage in a subprocess
+def test_your_images_are_kept_noisy_for_a_self_supervised_target(tmp_path):
+    write_photos(tmp_path / "data/raw", PHOTOS)
+    images = {"crop_size": 24, "crops_per_image": 3, "test_fraction": 0.34, "grayscale": False}
+    settings = {"dataset": "images", "images": images, "model": "unet"}
+    result = run_preprocess(tmp_path, train={"target": "noisy_pair"}, **settings)
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "data/processed/train.npz") as train:
+        n = len(train["names"])
+        expected = [name for i in range(n) for name in (f"photo_{i}", f"pair_{i}")]
+        assert train.files == expected + ["names"]
+        for i, name in enumerate(train["names"]):
+            height, width, _ = PHOTOS[name]
+            photo, pair = train[f"photo_{i}"], train[f"pair_{i}"]
+            assert photo.shape == pair.shape == (height, width, 3)
+            assert photo.dtype == np.float32 and 0 <= photo.min() and photo.max() <= 1
+            assert not np.array_equal(photo, pair)
