@@ -6,6 +6,9 @@ and a 3x3 median filter (`psnr_median3`, `ssim_median3`) is what one gets withou
 A test set noised at extra levels (a range of the noise model's strength, or test_noise_factors)
 is also scored at each: psnr.json's `levels` and metrics/eval/psnr_per_level.json, the plot of PSNR
 against level that compares a blind model with level-specific ones.
+Test photos that are noisy already (images.noisy) have no clean copy to score against: psnr.json
+then says so (`clean_reference: false`) and gives the noise each shows, estimated from the image
+alone, before and after the model (`sigma_noisy`, `sigma_denoised`).
 metrics/eval/ holds the pictures: a few test images (clean, noisy, denoised) and, for a set with
 classes (MNIST digits, Fashion-MNIST garments), the mean PSNR of each class, both DVC plots.
 A built-in set's test images go through the model 1,000 at a time; your own images go one at a
@@ -26,7 +29,7 @@ from stages.baselines import median_filter_3x3
 from stages.datasets import CLASS_NAMES, TEST_DATA
 from stages.examples import eval_batches
 from stages.inference import make_denoiser
-from stages.metrics import psnr_per_image, ssim_per_image
+from stages.metrics import noise_sigma_per_image, psnr_per_image, ssim_per_image
 from stages.models import MODEL_PATH, load_model
 from stages.outputs import json_file, png_file, write_all_atomic
 from stages.params import PARAMS_FILE, load_params
@@ -90,17 +93,22 @@ def with_row_labels(grid: np.ndarray, words: list[str]) -> np.ndarray:
     return np.concatenate([np.repeat(labels, channels, axis=-1).astype(grid.dtype), grid], axis=1)
 
 
-def example_grid(pictures: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
-    """A picture with rows clean, noisy, denoised (labelled) and one column per example.
+def example_grid(
+    pictures: list[tuple[np.ndarray, ...]], words: tuple[str, ...] = ("clean", "noisy", "denoised")
+) -> np.ndarray:
+    """A picture with a labelled row for each of `words` and one column per example.
 
     Each example is cut to the same square (its centre, at most THUMBNAIL pixels a side) and
     small ones are zoomed by a whole factor, so that MNIST's 28x28 digits show at 84x84.
     """
-    side = min(THUMBNAIL, *(min(clean.shape[:2]) for clean, _, _ in pictures))
+    side = min(THUMBNAIL, *(min(p[0].shape[:2]) for p in pictures))
     zoom = max(1, ZOOM_TO // side)
-    rows = [np.concatenate([centre(p[row], side) for p in pictures], axis=1) for row in range(3)]
+    rows = [
+        np.concatenate([centre(p[row], side) for p in pictures], axis=1)
+        for row in range(len(words))
+    ]
     grid = np.concatenate(rows, axis=0).repeat(zoom, axis=0).repeat(zoom, axis=1)
-    return with_row_labels(grid, ["clean", "noisy", "denoised"])
+    return with_row_labels(grid, list(words))
 
 
 def rounded(value: np.floating) -> float:
@@ -117,6 +125,33 @@ def scores_of(clean: np.ndarray, estimates: dict[str, np.ndarray]) -> dict[str, 
     return scores
 
 
+def write_without_reference(per_image: dict[str, np.ndarray], pictures: list[tuple]) -> None:
+    """psnr.json for test photos that are noisy already (images.noisy): with no clean copy
+    there is no PSNR or SSIM to give, only the noise that each image itself shows, estimated
+    before and after the model (metrics.noise_sigma_per_image), and a grid of noisy / denoised.
+    """
+    metrics = {
+        "clean_reference": False,
+        "sigma_noisy": rounded(per_image["sigma_noisy"].mean()),
+        "sigma_denoised": rounded(per_image["sigma_denoised"].mean()),
+        "test_images": len(per_image["sigma_noisy"]),
+    }
+    write_all_atomic(
+        {
+            PER_CLASS_PATH: json_file({"psnr_per_class": []}),
+            PER_LEVEL_PATH: json_file({"psnr_per_level": []}),
+            EXAMPLES_PATH: png_file(example_grid(pictures, ("noisy", "denoised"))),
+            METRICS_PATH: json_file(metrics),
+        }
+    )
+    print(
+        f"evaluate: {METRICS_PATH}: the test photos have no clean copies (images.noisy), so no "
+        f"PSNR or SSIM; the noise they show, estimated: sigma {metrics['sigma_noisy']} noisy, "
+        f"{metrics['sigma_denoised']} denoised",
+        flush=True,
+    )
+
+
 def main() -> None:
     class_names = CLASS_NAMES.get(load_params()["dataset"])
     model = load_model(MODEL_PATH)
@@ -131,6 +166,14 @@ def main() -> None:
         denoised = denoise_test_images(model, batch.noisy, denoise)
         if not np.all(np.isfinite(denoised)):
             raise StageError(f"{MODEL_PATH} outputs NaN or infinite values; retrain it")
+        if batch.clean is None:  # photos noisy already: nothing to score against
+            for name, images in (("sigma_noisy", batch.noisy), ("sigma_denoised", denoised)):
+                scores.setdefault(name, []).append(noise_sigma_per_image(images))
+            if len(pictures) < EXAMPLES:
+                pictures.append(
+                    tuple(centre(image[0], THUMBNAIL) for image in (batch.noisy, denoised))
+                )
+            continue
         estimates = {
             "": denoised,
             "_noisy": batch.noisy,
@@ -150,6 +193,9 @@ def main() -> None:
         elif len(pictures) < EXAMPLES:  # a thumbnail: a photo's whole need not be kept
             pictures.append(tuple(centre(image[0], THUMBNAIL) for image in images))
     per_image = {name: np.concatenate(values) for name, values in scores.items()}
+    if "psnr" not in per_image:
+        write_without_reference(per_image, pictures)
+        return
     psnr = per_image["psnr"]
 
     metrics = {

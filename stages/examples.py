@@ -11,7 +11,7 @@ the test images with their labels, names and noisy copies.
   of its own). Crops are read from the file as they are needed, never the photos all at once, so
   memory does not grow with their number. The validation crops are drawn the same way, but the
   same ones in every epoch. test.npz holds each test photo whole: `clean_<i>`, `noisy_<i>`,
-  and `names`.
+  and `names`; photos that are noisy already (images.noisy) have no `clean_<i>`.
 - Both: a test set scored at extra noise levels (stages/noise.py's scored_levels) has their
   `levels`, and a noisy copy at each: `noisy_level_<k>` (built-in) or `noisy_<i>_level_<k>`.
 
@@ -63,7 +63,7 @@ class TrainingData(NamedTuple):
 
 
 class EvalBatch(NamedTuple):
-    clean: np.ndarray  # (N, height, width, channels) float32 in [0, 1]
+    clean: np.ndarray | None  # (N, height, width, channels) float32 in [0, 1]; None: noisy photos
     noisy: np.ndarray
     at_level: dict[float, np.ndarray]  # noisy copies at each extra noise level
     labels: np.ndarray | None  # class of each image, for a set with classes
@@ -321,5 +321,5 @@ def eval_batches(path: Path) -> Iterator[EvalBatch]:
             at_level = {
                 level: data[f"noisy_{i}_level_{k}"][np.newaxis] for k, level in enumerate(levels)
             }
-            clean, noisy = data[f"clean_{i}"][np.newaxis], data[f"noisy_{i}"][np.newaxis]
-            yield EvalBatch(clean, noisy, at_level, None, [str(name)])
+            clean = data[f"clean_{i}"][np.newaxis] if f"clean_{i}" in data.files else None
+            yield EvalBatch(clean, data[f"noisy_{i}"][np.newaxis], at_level, None, [str(name)])

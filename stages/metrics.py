@@ -45,3 +45,23 @@ def compiled_ssim() -> Callable:
         return tf.image.ssim(clean, estimate, max_val=1.0, filter_size=11, filter_sigma=1.5)
 
     return ssim
+
+
+def noise_sigma_per_image(images: np.ndarray) -> np.ndarray:
+    """The standard deviation of each image's Gaussian-like noise, estimated from the image
+    alone: the median absolute value of its finest diagonal wavelet coefficients / 0.6745
+    (Donoho and Johnstone 1994), averaged over channels; what is measurable without a clean
+    reference. skimage.restoration.estimate_sigma computes the same with Daubechies-2 wavelets;
+    written here with Haar's (each 2x2 block's (a - b - c + d) / 2, which keeps the noise's
+    variance), since scikit-image would be a dependency for this one function.
+    """
+    n, height, width = images.shape[:3]
+    blocks = images[:, : height // 2 * 2, : width // 2 * 2].astype(np.float64)
+    diagonal = (
+        blocks[:, 0::2, 0::2]
+        - blocks[:, 0::2, 1::2]
+        - blocks[:, 1::2, 0::2]
+        + blocks[:, 1::2, 1::2]
+    ) / 2
+    mad = np.median(np.abs(diagonal.reshape(n, -1, images.shape[-1])), axis=1)
+    return (mad / 0.6745).mean(axis=-1)

@@ -44,12 +44,13 @@ def build_dense_autoencoder(
     return keras.Model(inputs, outputs, name="dense_autoencoder")
 
 
-def build_dncnn(depth: int, filters: int, channels: int = 1) -> keras.Model:
+def build_dncnn(depth: int, filters: int, channels: int = 1, residual: bool = True) -> keras.Model:
     """A DnCNN-style residual denoiser (Zhang et al., 2017), fully convolutional.
 
     `depth` 3x3 convolutions (batch-normalised in the middle) estimate the noise, which is
     subtracted from the input. The last convolution starts at zero, so training starts from the
-    identity (output = noisy input) and cannot begin by collapsing to a black image.
+    identity (output = noisy input) and cannot begin by collapsing to a black image. Without
+    `residual` they estimate the image itself, as a blind-spot model must (models.build_model).
     """
     inputs = keras.Input(shape=(None, None, channels), name="noisy")
     x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="conv_in")(inputs)
@@ -57,6 +58,9 @@ def build_dncnn(depth: int, filters: int, channels: int = 1) -> keras.Model:
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
         x = layers.BatchNormalization(name=f"norm_{i}")(x)
         x = layers.ReLU(name=f"relu_{i}")(x)
+    if not residual:
+        outputs = layers.Conv2D(channels, 3, padding="same", name="denoised", dtype="float32")(x)
+        return keras.Model(inputs, outputs, name="dncnn")
     noise = layers.Conv2D(
         channels, 3, padding="same", kernel_initializer="zeros", name="noise", dtype="float32"
     )(x)
@@ -118,13 +122,14 @@ def conv_block(
 
 
 def build_unet(
-    depth: int, filters: int, batch_norm: bool = False, channels: int = 1
+    depth: int, filters: int, batch_norm: bool = False, channels: int = 1, residual: bool = True
 ) -> keras.Model:
     """A small residual U-Net (Ronneberger et al., 2015), fully convolutional.
 
     The encoder halves the image `depth` times, doubling the filters from `filters`; the decoder
     upsamples back, concatenating the encoder's features at each scale so fine strokes survive.
-    Like the DnCNN, it predicts a correction added to its input, starting from the identity.
+    Like the DnCNN, it predicts a correction added to its input, starting from the identity
+    (without `residual`, the image itself).
     With `batch_norm` it trains well at twice the learning rate and learns more per epoch, for a
     little more time per epoch.
     """
@@ -140,10 +145,13 @@ def build_unet(
         x = layers.UpSampling2D(name=f"upsample_{level}")(x)
         x = layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
         x = conv_block(x, filters * 2**level, f"up_{level}", batch_norm)
-    correction = layers.Conv2D(
-        channels, 1, kernel_initializer="zeros", name="correction", dtype="float32"
-    )(x)
-    x = layers.Add(name="corrected", dtype="float32")([padded, correction])
+    if residual:
+        correction = layers.Conv2D(
+            channels, 1, kernel_initializer="zeros", name="correction", dtype="float32"
+        )(x)
+        x = layers.Add(name="corrected", dtype="float32")([padded, correction])
+    else:
+        x = layers.Conv2D(channels, 1, name="estimate", dtype="float32")(x)
     outputs = CropToMatch(name="denoised", dtype="float32")([x, inputs])
     return keras.Model(inputs, outputs, name="unet")
 
@@ -183,9 +191,15 @@ def deepest_unet(side: int) -> int:
 
 def build_model(params: dict, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> keras.Model:
     """Build the model that `params['model']` names, from its own section of params.yaml, for
-    training images of `image_shape` (height, width, channels)."""
+    training images of `image_shape` (height, width, channels).
+
+    A blind-spot model (train.target blind_spot, Noise2Void) has no identity path from input to
+    output: trained on masked pixels, it learns to predict a pixel from its surroundings, and
+    an identity path would add the pixel itself back, noise and all, once nothing is masked.
+    """
     name = params["model"]
     section = params[name]
+    residual = params["train"]["target"] != "blind_spot"
     if name == "dense":
         return build_dense_autoencoder(
             section["hidden_units"],
@@ -194,10 +208,10 @@ def build_model(params: dict, image_shape: tuple[int, int, int] = IMAGE_SHAPE) -
             image_shape,
         )
     if name == "dncnn":
-        return build_dncnn(section["depth"], section["filters"], image_shape[-1])
+        return build_dncnn(section["depth"], section["filters"], image_shape[-1], residual)
     if name == "unet":
         return build_unet(
-            section["depth"], section["filters"], section["batch_norm"], image_shape[-1]
+            section["depth"], section["filters"], section["batch_norm"], image_shape[-1], residual
         )
     raise ValueError(f"unknown model {name!r}")
 

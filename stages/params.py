@@ -134,6 +134,7 @@ class Images(Section):
     grayscale: Switch
     flips: Switch
     channel_orders: Switch
+    noisy: Switch
 
 
 class Checksums(Section):  # of a built-in set's four files (stages/idx.py names them)
@@ -202,6 +203,17 @@ class Params(Section):
                 f"train.fresh_noise draws noise from the clean images, which train.target "
                 f"{target} learns without; set train.fresh_noise=false"
             )
+        if self.dataset == "images" and self.images.noisy:
+            if target != "blind_spot":
+                raise ValueError(
+                    "images.noisy photos come with neither a clean copy nor a second shot to "
+                    f"learn from (train.target {target}); use train.target=blind_spot"
+                )
+            if self.test_noise_factors:
+                raise ValueError(
+                    "test_noise_factors add noise to the test photos, which images.noisy says "
+                    "are noisy already; leave them []"
+                )
         if self.test_noise_factors and self.noise != "gaussian":
             raise ValueError(
                 f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "

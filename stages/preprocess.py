@@ -137,13 +137,14 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     channels = 3 if colour else 1
     train_files, test_files = split_by_name(sorted(shapes), settings["test_fraction"])
     train_rng, test_rng, *level_rngs, pair_rng = rngs
-    levels, target = scored_levels(params), params["train"]["target"]
+    target, given = params["train"]["target"], settings["noisy"]
+    levels = [] if given else scored_levels(params)
 
     def train_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One training file at a time, as train reads it: at its own depth (uint8 or uint16),
         or for a self-supervised train.target, noisy (float32) and never clean."""
         for i, path in enumerate(train_files):
-            if target == "clean":
+            if target == "clean" or given:  # as stored; noise comes later, or came with it
                 yield f"photo_{i}", with_channels(read_image(path)[0], channels)
                 continue
             clean = read_unit(path, channels)[np.newaxis]
@@ -155,7 +156,11 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One test file at a time, so that memory holds one image, whatever their number."""
         for i, path in enumerate(test_files):
-            clean = read_unit(path, channels)[np.newaxis]
+            image = read_unit(path, channels)[np.newaxis]
+            if given:  # noisy already, with no clean copy
+                yield f"noisy_{i}", image[0]
+                continue
+            clean = image
             yield f"clean_{i}", clean[0]
             yield f"noisy_{i}", add_noise(clean, params, test_rng)[0]
             for name, noisy in at_levels(clean, params, levels, level_rngs, f"noisy_{i}"):
@@ -170,10 +175,9 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
         f"{crop}x{crop} crops every epoch",
         flush=True,
     )
-    print(
-        f"preprocess: {TEST_DATA}: {len(test_files)} whole images, {describe_noise(params)}",
-        flush=True,
-    )
+    noise = "noisy already, with no clean copies (images.noisy)"
+    noise = noise if given else describe_noise(params)
+    print(f"preprocess: {TEST_DATA}: {len(test_files)} whole images, {noise}", flush=True)
 
 
 def main() -> None:

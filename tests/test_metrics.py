@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stages.metrics import psnr_per_image, ssim_per_image
+from stages.metrics import noise_sigma_per_image, psnr_per_image, ssim_per_image
 
 
 def test_constant_error_gives_the_textbook_value():
@@ -79,3 +79,17 @@ def test_ssim_is_one_for_a_perfect_estimate_and_falls_with_noise():
     very = np.clip(clean + 0.3 * rng.standard_normal(clean.shape, dtype=np.float32), 0, 1)
     np.testing.assert_allclose(ssim_per_image(clean, clean), 1.0, rtol=1e-6)
     assert (ssim_per_image(clean, slightly) > ssim_per_image(clean, very)).all()
+
+
+def test_the_noise_of_an_image_is_estimated_from_the_image_alone():
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[0:128, 0:96]
+    smooth = 0.5 + 0.3 * np.sin(rows / 9)[..., None] * np.cos(cols / 13)[..., None]
+    clean = np.repeat(smooth[None], 3, axis=0).repeat(3, axis=-1)  # 3 colour images
+    for sigma in (0.02, 0.1, 0.3):
+        noisy = clean + rng.normal(0, sigma, clean.shape)
+        np.testing.assert_allclose(noise_sigma_per_image(noisy), sigma, rtol=0.05)
+    assert noise_sigma_per_image(clean).max() < 0.002  # a smooth image shows next to none
+    one_noisy = clean.copy()
+    one_noisy[1] += rng.normal(0, 0.1, clean.shape[1:])
+    assert noise_sigma_per_image(one_noisy)[[0, 2]].max() < 0.002  # each image its own

@@ -3,6 +3,7 @@ import itertools
 import keras
 import numpy as np
 import pytest
+from keras.layers import Add, Subtract
 
 from stages.models import (
     build_dense_autoencoder,
@@ -39,6 +40,7 @@ def test_build_model_reads_its_section_of_params():
     params = {
         "model": "dense",
         "dense": {"hidden_units": [32], "activation": "tanh", "output_activation": "sigmoid"},
+        "train": {"target": "clean"},
     }
     model = build_model(params)
     assert model.get_layer("encoder_0").units == 32
@@ -62,6 +64,20 @@ def test_conv_models_take_any_size_and_start_as_the_identity(build):
         np.testing.assert_allclose(denoised, noisy, atol=1e-6)  # zero-initialised correction
 
 
+@pytest.mark.parametrize("name", ["dncnn", "unet"])
+def test_a_blind_spot_model_has_no_identity_path(name):
+    """Noise2Void predicts a pixel from its surroundings: a path that adds the input back would
+    return each pixel's own noise once nothing is masked."""
+    sections = {"dncnn": {"depth": 3, "filters": 4}, "unet": {"depth": 1, "filters": 4}}
+    sections["unet"]["batch_norm"] = True
+    for target, adds in (("clean", True), ("noisy_pair", True), ("blind_spot", False)):
+        model = build_model({"model": name, **sections, "train": {"target": target}})
+        summing = [layer for layer in model.layers if isinstance(layer, (Add, Subtract))]
+        assert bool(summing) == adds
+        x = np.random.default_rng(0).random((1, 12, 12, 1), dtype=np.float32)
+        assert np.allclose(model.predict(x, verbose=0), x, atol=1e-6) == adds  # the identity
+
+
 @pytest.mark.parametrize("name, batch_norm", [("dncnn", False), ("unet", False), ("unet", True)])
 def test_conv_models_survive_a_save_and_load(name, batch_norm, tmp_path):
     model = build_model(
@@ -69,6 +85,7 @@ def test_conv_models_survive_a_save_and_load(name, batch_norm, tmp_path):
             "model": name,
             "dncnn": {"depth": 3, "filters": 4},
             "unet": {"depth": 1, "filters": 4, "batch_norm": batch_norm},
+            "train": {"target": "clean"},
         }
     )
     rng = np.random.default_rng(0)  # every weight non-trivial (and positive: norms' variances)

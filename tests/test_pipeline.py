@@ -426,6 +426,50 @@ def test_the_dense_model_is_refused_on_your_images_with_one_line(images_repo):
     assert "Traceback" not in out and "epoch 1/" not in out
 
 
+def test_photos_that_are_noisy_already_train_on_blind_spots_and_score_no_psnr(
+    tmp_path, tiny_mnist, mirror_url
+):
+    repo = make_pipeline_repo(
+        tmp_path / "repo",
+        tiny_mnist[1],
+        mirror_url,
+        dataset="images",
+        model="unet",
+        unet={"filters": 4, "epochs": 2, "batch_size": 8},
+        images={"crop_size": 32, "crops_per_image": 8, "test_fraction": 0.3, "noisy": True},
+    )
+    folder = repo / "data/images"
+    folder.mkdir()
+    for i in range(6):  # noisy shots: no clean copy exists anywhere
+        write_photo(folder / f"shot{i}.png", 64, 80, 3, i)
+        clean = tf.io.decode_png((folder / f"shot{i}.png").read_bytes()).numpy() / 255
+        noisy = clean + np.random.default_rng(i).normal(0, 0.1, clean.shape)
+        write_png(folder / f"shot{i}.png", np.clip(noisy, 0, 1).astype(np.float32))
+    commit_images(repo)
+    out = run(repo, "dvc", "repro", check=False)
+    assert (
+        "error: params.yaml: images.noisy photos come with neither a clean copy nor a second "
+        "shot to learn from (train.target clean); use train.target=blind_spot"
+    ) in out
+    assert "Traceback" not in out and not (repo / "data/processed").exists()
+
+    settings = ["train.target=blind_spot", "blind_spot.masked_fraction=0.05", "unet.epochs=6"]
+    out = run(repo, "dvc", "exp", "run", *[arg for s in settings for arg in ("-S", s)])
+    assert "whole images, noisy already, with no clean copies (images.noisy)" in out
+    assert "the test photos have no clean copies (images.noisy), so no PSNR or SSIM" in out
+    with np.load(repo / "data/processed/test.npz") as test:
+        assert not any(name.startswith("clean") for name in test.files)
+    scores = metrics(repo)
+    assert set(scores) == {"clean_reference", "sigma_noisy", "sigma_denoised", "test_images"}
+    assert scores["clean_reference"] is False and scores["test_images"] == 2
+    assert 0.08 < scores["sigma_noisy"] < 0.12  # the noise the shots were written with
+    assert scores["sigma_denoised"] < 0.8 * scores["sigma_noisy"]
+    grid = tf.io.decode_png((repo / "metrics/eval/examples.png").read_bytes()).numpy()
+    assert grid.shape[0] == 2 * 64  # two rows: noisy, denoised
+    columns = run(repo, "dvc", "metrics", "show").splitlines()[0].split()
+    assert "sigma_noisy" in columns and not any(column.startswith("psnr") for column in columns)
+
+
 WARM_HUES = [(0.8, 0.15, 0.15), (0.85, 0.5, 0.15), (0.8, 0.8, 0.15)]  # red, orange, yellow
 SATURATED = {
     "red": (0.8, 0.15, 0.15),
