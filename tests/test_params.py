@@ -233,6 +233,24 @@ def test_a_self_supervised_target_needs_a_convolutional_model_and_no_clean_image
         check_params(params)
 
 
+def test_photos_that_are_noisy_already_can_only_learn_from_blind_spots():
+    params = {**with_change("images.noisy", True), "model": "unet"}
+    check_params(params)  # ignored for the built-in sets
+    params["dataset"] = "images"
+    for target in ("clean", "noisy_pair"):
+        params["train"]["target"] = target
+        with pytest.raises(ValueError) as failure:
+            check_params(params)
+        assert str(failure.value) == (
+            "images.noisy photos come with neither a clean copy nor a second shot to learn "
+            f"from (train.target {target}); use train.target=blind_spot"
+        )
+    params["train"]["target"] = "blind_spot"
+    check_params(params)
+    with pytest.raises(ValueError, match=re.escape("images.noisy says are noisy already")):
+        check_params({**params, "test_noise_factors": [0.1]})
+
+
 def test_every_strength_that_noise_draws_from_a_range_is_checked_as_a_range():
     """params.py lists the range keys itself (importing noise.py would make fetch depend on it):
     each key of noise.py's STRENGTH must be among them."""
