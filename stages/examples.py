@@ -1,5 +1,7 @@
 """What train and evaluate read, whatever the data set: training batches of (noisy, clean), and
-the test images with their labels, names and noisy copies.
+the test images with their labels, names and noisy copies. A self-supervised train.target learns
+from noisy images alone: its batches are (input, noisy target), with blind_spot's mask as a third
+element (stages/targets.py), from the noisy copies that preprocess kept instead of clean ones.
 
 - Built-in sets: preprocess's arrays, with the noise it drew once. train.npz holds `clean`,
   `noisy` (N x 28 x 28 x 1 float32) and `labels`; test.npz the same. With `train.fresh_noise`,
@@ -39,7 +41,7 @@ from stages.datasets import TRAIN_DATA
 from stages.images import to_unit
 from stages.noise import add_noise
 from stages.runner import StageError
-from stages.targets import blind_spot, either_order
+from stages.targets import blind_spot, clipped_input, either_order
 
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
@@ -252,12 +254,15 @@ def augmentation(params: dict) -> list[Augment]:
 
 
 def targets(params: dict, training: bool) -> list[Augment]:
-    """What train.target does to each batch (stages/targets.py): Noise2Noise's pairs in either
-    order (training only), Noise2Void's masks (the same in every epoch for validation)."""
+    """What train.target does to each batch (stages/targets.py): Noise2Noise's pairs put in
+    either order (training only), the input clipped to an image's range, then Noise2Void's
+    masks (the same in every epoch for validation)."""
     target = params["train"]["target"]
+    if target == "clean":
+        return []
     if target == "blind_spot":
-        return [blind_spot(params)]
-    return [either_order] if target == "noisy_pair" and training else []
+        return [clipped_input, blind_spot(params)]
+    return [either_order, clipped_input] if training else [clipped_input]
 
 
 def training_data(params: dict) -> TrainingData:
@@ -288,6 +293,7 @@ def training_data(params: dict) -> TrainingData:
     else:
         with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
             noisy = tf.constant(data["noisy"])
+            # the target: the clean images, the second noisy copies, or the noisy ones themselves
             wanted = {"clean": "clean", "noisy_pair": "noisy_pair"}.get(target)
             second = tf.constant(data[wanted]) if wanted else noisy
         image_shape = tuple(noisy.shape[1:])

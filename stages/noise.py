@@ -1,7 +1,9 @@
 """Synthetic noise that the denoiser learns to remove, one function per noise model.
 
 Every function takes clean float32 images in [0, 1] and a seeded generator, and returns noisy
-float32 images in [0, 1] of the same shape: the same seed always gives the same noise.
+float32 images in [0, 1] of the same shape: the same seed always gives the same noise. With
+`clip=False` they return the measurement before it is clipped to an image's range (what a
+sensor's raw data holds), whose noise keeps a mean of zero where clipping would bias it.
 `add_noise` picks the one that params.yaml's `noise` names; each model's strength (STRENGTH) may
 be a range, from which every image draws its own.
 """
@@ -13,7 +15,10 @@ import numpy as np
 
 
 def add_gaussian_noise(
-    clean: np.ndarray, noise_factor: float | np.ndarray, rng: np.random.Generator
+    clean: np.ndarray,
+    noise_factor: float | np.ndarray,
+    rng: np.random.Generator,
+    clip: bool = True,
 ) -> np.ndarray:
     """Return clip(clean + noise_factor * N(0, 1), 0, 1) as float32, the seed recipe's noise.
 
@@ -23,11 +28,11 @@ def add_gaussian_noise(
     """
     noise = rng.standard_normal(clean.shape, dtype=np.float32)
     noisy = clean + np.asarray(noise_factor, np.float32) * noise
-    return np.clip(noisy, 0.0, 1.0, out=noisy)
+    return np.clip(noisy, 0.0, 1.0, out=noisy) if clip else noisy
 
 
 def add_poisson_noise(
-    clean: np.ndarray, photons: float | np.ndarray, rng: np.random.Generator
+    clean: np.ndarray, photons: float | np.ndarray, rng: np.random.Generator, clip: bool = True
 ) -> np.ndarray:
     """Photon shot noise: each pixel counts Poisson(photons * clean) photons, scaled back.
 
@@ -35,7 +40,7 @@ def add_poisson_noise(
     variance is clean / photons), unlike Gaussian noise, and black stays exactly black.
     """
     counts = rng.poisson(clean.astype(np.float64) * photons)
-    return np.clip(counts / photons, 0.0, 1.0).astype(np.float32)
+    return (np.clip(counts / photons, 0.0, 1.0) if clip else counts / photons).astype(np.float32)
 
 
 def add_salt_pepper_noise(
@@ -58,6 +63,7 @@ def simulate_low_light(
     photons: float,
     read_noise: float,
     rng: np.random.Generator,
+    clip: bool = True,
 ) -> np.ndarray:
     """A dark exposure of the clean scene: less light, then a sensor's Poisson-Gaussian noise.
 
@@ -68,7 +74,8 @@ def simulate_low_light(
     """
     counts = rng.poisson(clean.astype(np.float64) * brightness * photons)
     read = rng.standard_normal(clean.shape) * read_noise
-    return np.clip(counts / photons + read, 0.0, 1.0).astype(np.float32)
+    measured = counts / photons + read
+    return (np.clip(measured, 0.0, 1.0) if clip else measured).astype(np.float32)
 
 
 STRENGTH = {  # the setting of each noise model that may be a range [low, high]
@@ -115,18 +122,22 @@ def scored_levels(params: dict) -> list[float]:
     return [round(float(level), 4) for level in np.linspace(*value, 5)]
 
 
-def add_noise(clean: np.ndarray, params: dict, rng: np.random.Generator) -> np.ndarray:
+def add_noise(
+    clean: np.ndarray, params: dict, rng: np.random.Generator, clip: bool = True
+) -> np.ndarray:
     """Apply the noise model that `params['noise']` names, with its settings from params.yaml,
-    to a batch of images (N, height, width, channels)."""
+    to a batch of images (N, height, width, channels); unclipped if not `clip` (salt and
+    pepper has nothing to clip)."""
     name = params["noise"]
     level = per_example(strength(params), clean, rng)
     if name == "gaussian":
-        return add_gaussian_noise(clean, level, rng)
+        return add_gaussian_noise(clean, level, rng, clip)
     if name == "poisson":
-        return add_poisson_noise(clean, level, rng)
+        return add_poisson_noise(clean, level, rng, clip)
     if name == "salt_pepper":
         return add_salt_pepper_noise(clean, level, rng)
     if name == "low_light":
         settings = params["low_light"]
-        return simulate_low_light(clean, level, settings["photons"], settings["read_noise"], rng)
+        photons, read_noise = settings["photons"], settings["read_noise"]
+        return simulate_low_light(clean, level, photons, read_noise, rng, clip)
     raise ValueError(f"unknown noise {name!r}")  # params.py allows only the four above

@@ -117,6 +117,7 @@ class Train(Section):
     compile: one_of("auto", "xla", "none")
     fresh_noise: Switch
     target: one_of("clean", "noisy_pair", "blind_spot")
+    raw_targets: Switch
 
 
 class BlindSpot(Section):

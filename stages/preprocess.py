@@ -3,7 +3,8 @@
 - mnist, fashion_mnist: each split is one .npz holding `clean` and `noisy` (N x 28 x 28 x 1
   float32 in [0, 1]) and `labels` (N uint8). With a self-supervised train.target (noisy_pair,
   blind_spot: stages/targets.py) the training split holds no `clean`; for noisy_pair it holds
-  `noisy_pair`, a second, independent noisy copy of each image.
+  `noisy_pair`, a second, independent noisy copy of each image. With train.raw_targets, these
+  noisy copies are kept unclipped (stages/targets.py says why).
 - images: the files at least a crop in size are split into train and test by a hash of each
   file's name (no other setting, the seed included, moves a file across). train.npz holds each
   training file decoded, at its own depth, without noise: train draws new crops and noise from
@@ -72,19 +73,22 @@ def preprocess_idx(params: dict, rngs: list[np.random.Generator]) -> None:
         raise StageError(str(e)) from None
     train_rng, test_rng, *level_rngs, pair_rng = rngs
     levels, target = scored_levels(params), params["train"]["target"]
+    unclipped = params["train"]["raw_targets"]
     writes, counts = {}, {}
     for (split, (images, labels)), rng in zip(raw.items(), (train_rng, test_rng), strict=True):
         if len(images) == 0:
             raise StageError(f"{RAW_DIR}: the {split} split holds no images")
         clean = to_unit(images)[..., np.newaxis]  # the channel axis Keras expects
-        arrays = {"clean": clean, "noisy": add_noise(clean, params, rng), "labels": labels}
+        self_supervised = split == "train" and target != "clean"
+        clip = not (self_supervised and unclipped)  # the same draws either way
+        arrays = {"clean": clean, "noisy": add_noise(clean, params, rng, clip), "labels": labels}
         if split == "test" and levels:
             arrays.update(at_levels(clean, params, levels, level_rngs, "noisy"))
             arrays["levels"] = np.array(levels)
-        if split == "train" and target != "clean":
+        if self_supervised:
             del arrays["clean"]
             if target == "noisy_pair":
-                arrays["noisy_pair"] = add_noise(clean, params, pair_rng)
+                arrays["noisy_pair"] = add_noise(clean, params, pair_rng, clip)
         path = {"train": TRAIN_DATA, "test": TEST_DATA}[split]
         writes[path], counts[path] = arrays_file(**arrays), len(clean)
     write_all_atomic(writes)
@@ -139,6 +143,7 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
     train_rng, test_rng, *level_rngs, pair_rng = rngs
     target, given = params["train"]["target"], settings["noisy"]
     levels = [] if given else scored_levels(params)
+    clip = not params["train"]["raw_targets"]
 
     def train_arrays() -> Iterator[tuple[str, np.ndarray]]:
         """One training file at a time, as train reads it: at its own depth (uint8 or uint16),
@@ -148,9 +153,9 @@ def preprocess_images(params: dict, rngs: list[np.random.Generator]) -> None:
                 yield f"photo_{i}", with_channels(read_image(path)[0], channels)
                 continue
             clean = read_unit(path, channels)[np.newaxis]
-            yield f"photo_{i}", add_noise(clean, params, train_rng)[0]
+            yield f"photo_{i}", add_noise(clean, params, train_rng, clip)[0]
             if target == "noisy_pair":
-                yield f"pair_{i}", add_noise(clean, params, pair_rng)[0]
+                yield f"pair_{i}", add_noise(clean, params, pair_rng, clip)[0]
         yield "names", np.array([path.name for path in train_files])
 
     def test_arrays() -> Iterator[tuple[str, np.ndarray]]:

@@ -16,6 +16,13 @@
 
 With a self-supervised target train never sees a clean training image: preprocess writes none
 (stages/preprocess.py), and the masks are drawn anew for every batch of every epoch, seeded.
+
+Both methods assume noise of mean zero. Clipping to [0, 1] breaks that where the image is dark or
+bright (MNIST is mostly 0 and 1: at Gaussian 0.2, a black pixel's clipped noisy value has a mean
+of 0.08), and a model trained on clipped targets learns that bias. So with `train.raw_targets`
+preprocess keeps the synthetic noisy copies as measured, before clipping, as a sensor's raw data
+holds them (docs/results.md measures the difference); the network's input is clipped here, as
+every image it will denoise is.
 """
 
 import numpy as np
@@ -75,6 +82,11 @@ def blind_spot(params: dict):
         return masked, target, tf.ensure_shape(weights, noisy.shape[:-1])
 
     return mask
+
+
+def clipped_input(noisy: tf.Tensor, target: tf.Tensor, seed: tf.Tensor) -> tuple:
+    """The input clipped to [0, 1], an image's range; the target as preprocess kept it."""
+    return tf.clip_by_value(noisy, 0.0, 1.0), target
 
 
 def either_order(first: tf.Tensor, second: tf.Tensor, seed: tf.Tensor) -> tuple:

@@ -206,7 +206,8 @@ def test_a_self_supervised_target_keeps_no_clean_training_image(tiny_raw):
         ("blind_spot", ["noisy", "labels"]),
         ("noisy_pair", ["noisy", "labels", "noisy_pair"]),
     ):
-        result = run_preprocess(tiny_raw, model="unet", train={"target": target})
+        train = {"target": target, "raw_targets": False}
+        result = run_preprocess(tiny_raw, model="unet", train=train)
         assert result.returncode == 0, result.stderr
         with np.load(tiny_raw / "data/processed/train.npz") as train:
             assert train.files == files
@@ -220,6 +221,17 @@ def test_a_self_supervised_target_keeps_no_clean_training_image(tiny_raw):
         with np.load(tiny_raw / "data/processed/test.npz") as test:  # scored as before
             for key in ("clean", "noisy", "labels"):
                 np.testing.assert_array_equal(test[key], before["test"][key])
+
+    # Raw targets: the same draws, unclipped, so that black pixels' noise keeps a mean of zero.
+    raw = run_preprocess(tiny_raw, model="unet", train={"target": "noisy_pair"})
+    assert raw.returncode == 0, raw.stderr
+    with np.load(tiny_raw / "data/processed/train.npz") as train:
+        for key in ("noisy", "noisy_pair"):
+            assert train[key].min() < -0.3 and train[key].max() > 1.3
+        np.testing.assert_array_equal(np.clip(train["noisy"], 0, 1), before["train"]["noisy"])
+        black = before["train"]["clean"] == 0
+        assert abs(train["noisy"][black].mean()) < 0.002  # clipped, it would be 0.08
+        assert before["train"]["noisy"][black].mean() > 0.07
 
 
 @pytest.mark.slow  # runs the stage in a subprocess
@@ -237,5 +249,6 @@ def test_your_images_are_kept_noisy_for_a_self_supervised_target(tmp_path):
             height, width, _ = PHOTOS[name]
             photo, pair = train[f"photo_{i}"], train[f"pair_{i}"]
             assert photo.shape == pair.shape == (height, width, 3)
-            assert photo.dtype == np.float32 and 0 <= photo.min() and photo.max() <= 1
+            assert photo.dtype == np.float32
+            assert photo.min() < 0 and photo.max() > 1  # unclipped: train.raw_targets
             assert not np.array_equal(photo, pair)

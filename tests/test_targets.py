@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stages.examples import batches
+from stages.examples import batches, targets
 from stages.targets import blind_spot, blind_spot_mask, either_order
 from stages.train import training_loss
 from tests.conftest import committed_params
@@ -111,3 +111,23 @@ def test_the_blind_spot_loss_is_the_mean_over_the_masked_pixels_alone(loss):
     expected = error.mean(axis=-1)[weights == 1].mean()
     assert got == pytest.approx(expected, rel=1e-5)
     assert training_loss({"target": "clean", "loss": loss}) == loss
+
+
+@pytest.mark.parametrize("target", ["noisy_pair", "blind_spot"])
+def test_unclipped_targets_keep_their_values_and_the_input_is_clipped(target):
+    params = committed_params()
+    params["train"]["target"] = target
+    raw = np.random.default_rng(0).normal(0.5, 0.6, (8, 16, 16, 1)).astype(np.float32)
+    chain = targets(params, training=True)
+    dataset = batches(raw, raw + 0.01, np.arange(8), 8, 0, chain, fresh=False)  # in order
+    (batch,) = list(dataset)
+    inputs, goals = batch[0].numpy(), batch[1].numpy()
+    assert inputs.min() == 0 and inputs.max() == 1  # an image, as denoise will give it
+    assert goals.min() < -0.5 and goals.max() > 1.5  # the targets as measured
+    if target == "noisy_pair":  # per image: one copy is the input (clipped), the other the target
+        for k, (first, second) in enumerate(zip(raw, raw + 0.01, strict=True)):
+            kept = np.array_equal(goals[k], second) and np.array_equal(inputs[k], first.clip(0, 1))
+            swapped = np.array_equal(goals[k], first) and np.array_equal(
+                inputs[k], second.clip(0, 1)
+            )
+            assert kept or swapped
