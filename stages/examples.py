@@ -10,10 +10,12 @@ element (stages/targets.py), from the noisy copies that preprocess kept instead 
   uint16, height x width x channels) with their `names`. Every epoch draws new crops from them,
   `images.crops_per_image` per photo at random places, and new noise for every crop (with the
   same functions as preprocess, stages/noise.py: for a range of the noise's strength, a level
-  of its own). Crops are read from the file as they are needed, never the photos all at once, so
-  memory does not grow with their number. The validation crops are drawn the same way, but the
-  same ones in every epoch. test.npz holds each test photo whole: `clean_<i>`, `noisy_<i>`,
-  and `names`; photos that are noisy already (images.noisy) have no `clean_<i>`.
+  of its own). For a self-supervised target the photos are noisy already, with the noise that
+  preprocess drew (float32, with `pair_<i>` for noisy_pair) or that they came with. Crops are read
+  from the file as they are needed, never the photos all at once, so memory does not grow with
+  their number. The validation crops are drawn the same way, but the same ones in every epoch.
+  test.npz holds each test photo whole: `clean_<i>`, `noisy_<i>`, and `names`; photos that are
+  noisy already (images.noisy) have no `clean_<i>`.
 - Both: a test set scored at extra noise levels (stages/noise.py's scored_levels) has their
   `levels`, and a noisy copy at each: `noisy_level_<k>` (built-in) or `noisy_<i>_level_<k>`.
 
@@ -44,7 +46,8 @@ from stages.runner import StageError
 from stages.targets import blind_spot, clipped_input, either_order
 
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
-Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
+# (input, target, seed) -> (input, target), or with a per-pixel loss weight third (blind_spot)
+Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, ...]]
 
 
 class Photo(NamedTuple):
@@ -138,9 +141,9 @@ def batches(
 
 def photos_in(path: Path, prefix: str = "photo_") -> list[Photo]:
     """Where each `photo_<i>` (or other `prefix`) of an .npz written by preprocess lies, in
-    order: its data's offset
-    in the file, shape and type, from its zip and .npy headers. Written by hand since np.load
-    cannot map an .npz member into memory; preprocess stores them uncompressed."""
+    order: its data's offset in the file, shape and type, from its zip and .npy headers. Written
+    by hand since np.load cannot map an .npz member into memory; preprocess stores them
+    uncompressed."""
     photos = []
     with zipfile.ZipFile(path) as archive, path.open("rb") as file:
         for info in archive.infolist():
@@ -212,7 +215,7 @@ def crop_batches(
                 return np.stack([read_crop(file, source[i], y, x, size) for i, y, x in places])
 
             first = crops(photos)
-            second = crops(pairs) if pairs else first
+            second = crops(pairs) if pairs is not None else first
         finally:
             os.close(file)
         if params["train"]["target"] == "clean":
@@ -277,6 +280,8 @@ def training_data(params: dict) -> TrainingData:
     if params["dataset"] == "images":
         photos = photos_in(TRAIN_DATA)
         pairs = photos_in(TRAIN_DATA, "pair_") if target == "noisy_pair" else None
+        if pairs is not None and len(pairs) != len(photos):
+            raise StageError(f"{TRAIN_DATA} holds no second noisy copies; run `dvc repro`")
         size = params["images"]["crop_size"]
         image_shape = (size, size, photos[0].shape[-1])
         train_count = len(photos) * params["images"]["crops_per_image"]
@@ -295,6 +300,11 @@ def training_data(params: dict) -> TrainingData:
             noisy = tf.constant(data["noisy"])
             # the target: the clean images, the second noisy copies, or the noisy ones themselves
             wanted = {"clean": "clean", "noisy_pair": "noisy_pair"}.get(target)
+            if wanted and wanted not in data.files:
+                raise StageError(
+                    f"{TRAIN_DATA} was written for another train.target (it holds no "
+                    f"`{wanted}`); run `dvc repro`"
+                )
             second = tf.constant(data[wanted]) if wanted else noisy
         image_shape = tuple(noisy.shape[1:])
         train_idx, val_idx = split_train_validation(len(noisy), fraction, seed)

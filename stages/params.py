@@ -121,7 +121,7 @@ class Train(Section):
 
 
 class BlindSpot(Section):
-    masked_fraction: number(0, 0.25, low_open=True)  # a grid box of 2x2 pixels at least
+    masked_fraction: number(0.004, 0.25)  # a grid box of 16x16 to 2x2 pixels
     neighbourhood: Annotated[
         Literal[3, 5, 7, 9, 11, 13, 15],  # odd: a square centred on the pixel, inside a crop
         Field(description="an odd integer in [3, 15]"),
@@ -198,6 +198,23 @@ class Params(Section):
             raise ValueError(
                 f"train.target {target} needs a convolutional model, which sees each pixel's "
                 "neighbours; use model=unet or model=dncnn"
+            )
+        synthetic = not (self.dataset == "images" and self.images.noisy)
+        if target != "clean" and synthetic and self.noise == "low_light":
+            raise ValueError(
+                f"train.target {target} learns the mean of its noisy targets, and low_light "
+                "noise darkens the scene to low_light.brightness times it; use noise=gaussian or "
+                "noise=poisson, or train.target=clean"
+            )
+        if (
+            target != "clean"
+            and synthetic
+            and self.noise == "salt_pepper"
+            and self.train.loss != "mae"
+        ):
+            raise ValueError(
+                f"train.target {target} with salt_pepper noise needs train.loss=mae: impulse "
+                "noise does not average to the image, but its median is the image"
             )
         if target != "clean" and self.train.fresh_noise:
             raise ValueError(

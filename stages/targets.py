@@ -21,14 +21,15 @@ Both methods assume noise of mean zero. Clipping to [0, 1] breaks that where the
 bright (MNIST is mostly 0 and 1: at Gaussian 0.2, a black pixel's clipped noisy value has a mean
 of 0.08), and a model trained on clipped targets learns that bias. So with `train.raw_targets`
 preprocess keeps the synthetic noisy copies as measured, before clipping, as a sensor's raw data
-holds them (docs/results.md measures the difference); the network's input is clipped here, as
-every image it will denoise is.
+holds them (docs/results.md, "Learning from noisy images alone", measures the difference); the
+network's input is clipped here, as every image it will denoise is.
+
+Noise2Void also assumes noise independent from pixel to pixel; in JPEG files and in photos a
+camera has demosaiced it is not, and a blind-spot model then keeps some of it.
 """
 
 import numpy as np
 import tensorflow as tf
-
-SELF_SUPERVISED = ("noisy_pair", "blind_spot")
 
 
 def blind_spot_mask(
@@ -45,7 +46,8 @@ def blind_spot_mask(
     width): the per-pixel weight of the loss.
     """
     n, height, width = noisy.shape[:3]
-    box, radius = max(1, round(fraction**-0.5)), neighbourhood // 2
+    box = min(round(fraction**-0.5), height, width)  # one masked pixel per image at least
+    radius = neighbourhood // 2
     rows, cols = -(-height // box), -(-width // box)
     origin_y, origin_x = np.meshgrid(np.arange(rows) * box, np.arange(cols) * box, indexing="ij")
     y = origin_y + rng.integers(0, box, (n, rows, cols))

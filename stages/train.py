@@ -2,13 +2,13 @@
 
 What it learns to output is train.target: the clean image, or, from noisy images alone, a second
 noisy copy (Noise2Noise) or the masked pixels themselves (Noise2Void), see stages/targets.py.
-stages/examples.py gives the batches: a built-in set's noisy and clean images, with a held-out
-slice of them (train.validation_fraction) for validation; for `dataset: images`, new crops of
-the training photos with new noise every epoch, flipped, turned and with their colour channels
-reordered at random (images.flips, images.channel_orders; stages/augment.py says why). The test
-set is read only by evaluate. Per-epoch losses go to DVC Live
-(metrics/train/), which `dvc plots show` draws. Everything random is seeded by `seed`, so the same
-params give the same model file, byte for byte, on the same kind of machine.
+stages/examples.py gives the batches: a built-in set's noisy and clean images, with a held-out slice
+of them (train.validation_fraction) for validation; for `dataset: images`, new crops of the training
+photos every epoch (with new noise, for target clean), flipped, turned and with their colour
+channels reordered at random (images.flips, images.channel_orders; stages/augment.py says why). The
+test set is read only by evaluate. Per-epoch losses go to DVC Live (metrics/train/), which `dvc
+plots show` draws. Everything random is seeded by `seed`, so the same params give the same model
+file, byte for byte, on the same kind of machine.
 """
 
 import json
@@ -124,8 +124,9 @@ def check_not_collapsed(val_loss: float, black_loss: float) -> None:
     """Fail loudly if the model ended up no better than predicting a black image.
 
     A sigmoid-output model trained with MSE can get stuck there (every pixel ~0, loss ~0.11 on
-    MNIST); saving it would produce a metric that looks like a result. The convolutional models
-    start from the identity, which makes this practically impossible for them.
+    MNIST); saving it would produce a metric that looks like a result. The residual
+    convolutional models start from the identity, which makes this practically impossible for
+    them. Where the batches carry a mask, both losses are taken at the masked pixels.
     """
     if val_loss > 0.9 * black_loss:
         raise StageError(

@@ -155,6 +155,27 @@ def test_the_stream_draws_new_crops_and_noise_every_epoch_from_every_photo(tmp_p
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(one, two, strict=True))
 
 
+def test_noisy_pairs_are_cropped_at_the_same_place_of_both_copies(tmp_path):
+    path = tmp_path / "train.npz"
+    rng = np.random.default_rng(3)
+    photos = [rng.random((30, 40, 3), dtype=np.float32), rng.random((20, 17, 3), dtype=np.float32)]
+    arrays = [(f"photo_{i}", photo) for i, photo in enumerate(photos)]
+    arrays += [(f"pair_{i}", photo + 10) for i, photo in enumerate(photos)]  # a second shot
+    npz_file([*arrays, ("names", np.array(["a.png", "b.png"]))])(path)
+    params = photo_params(crop_size=8)
+    params["train"]["target"] = "noisy_pair"
+    photo_list, pairs = photos_in(path), photos_in(path, "pair_")
+    stream = crop_batches(path, photo_list, params, 12, 5, [1, 0], True, pairs)
+    for first, second in epochs_of(stream, 1)[0]:
+        np.testing.assert_allclose(second, first + 10)  # the same crop of each copy
+        for crop in first:
+            assert where_in(crop, photos)  # a crop of a photo, no noise added to it
+    params["train"]["target"] = "blind_spot"
+    alone = crop_batches(path, photo_list, params, 12, 5, [1, 0], True)
+    for first, second in epochs_of(alone, 1)[0]:
+        np.testing.assert_array_equal(first, second)  # the noisy crop is its own target
+
+
 def test_training_data_for_photos_counts_crops_per_photo_and_is_seeded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data/processed").mkdir(parents=True)

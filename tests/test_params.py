@@ -181,7 +181,7 @@ def test_the_project_params_are_valid_and_hold_the_seed_recipe():
         (
             "blind_spot.masked_fraction",
             0.5,
-            "blind_spot.masked_fraction must be a number in (0, 0.25], got 0.5",
+            "blind_spot.masked_fraction must be a number in [0.004, 0.25], got 0.5",
         ),
         ("blind_spot.neighbourhood", 4, "blind_spot.neighbourhood must be an odd integer in"),
         ("blind_spot.neighbourhood", True, "blind_spot.neighbourhood must be an odd integer in"),
@@ -231,6 +231,14 @@ def test_a_self_supervised_target_needs_a_convolutional_model_and_no_clean_image
     params["train"]["fresh_noise"] = True
     with pytest.raises(ValueError, match=re.escape("set train.fresh_noise=false")):
         check_params(params)
+    params["train"]["fresh_noise"] = False
+    check_params({**params, "noise": "poisson"})  # shot noise averages to the image
+    with pytest.raises(ValueError, match=re.escape("low_light noise darkens the scene")):
+        check_params({**params, "noise": "low_light"})
+    with pytest.raises(ValueError, match=re.escape("salt_pepper noise needs train.loss=mae")):
+        check_params({**params, "noise": "salt_pepper"})
+    params["train"]["loss"] = "mae"
+    check_params({**params, "noise": "salt_pepper"})  # its median is the image
 
 
 def test_photos_that_are_noisy_already_can_only_learn_from_blind_spots():

@@ -1,10 +1,11 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from stages.examples import batches, targets
 from stages.targets import blind_spot, blind_spot_mask, either_order
-from stages.train import training_loss
+from stages.train import black_loss, training_loss
 from tests.conftest import committed_params
 
 
@@ -103,13 +104,18 @@ def test_noisy_pairs_come_in_either_order_drawn_per_pair():
 @pytest.mark.parametrize("loss", ["mse", "mae"])
 def test_the_blind_spot_loss_is_the_mean_over_the_masked_pixels_alone(loss):
     rng = np.random.default_rng(0)
-    target, prediction = rng.random((2, 2, 8, 8, 3), dtype=np.float32)
-    weights = (rng.random((2, 8, 8)) < 0.1).astype(np.float32)
-    train = {"target": "blind_spot", "loss": loss}
-    got = float(training_loss(train)(target, prediction, sample_weight=weights))
+    inputs, target = rng.random((2, 4, 8, 8, 3), dtype=np.float32)
+    weights = (rng.random((4, 8, 8)) < 0.1).astype(np.float32)
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 3, padding="same")])
+    prediction = model.predict(inputs, verbose=0)
     error = np.abs(target - prediction) ** (2 if loss == "mse" else 1)
     expected = error.mean(axis=-1)[weights == 1].mean()
-    assert got == pytest.approx(expected, rel=1e-5)
+    model.compile(loss=training_loss({"target": "blind_spot", "loss": loss}))
+    masked_batch = tf.data.Dataset.from_tensor_slices((inputs, target, weights)).batch(4)
+    assert model.evaluate(masked_batch, verbose=0) == pytest.approx(expected, rel=1e-5)
+    validation = tf.data.Dataset.from_tensors((inputs, target, weights))
+    black = np.abs(target) ** (2 if loss == "mse" else 1)
+    assert black_loss(validation, loss) == pytest.approx(black.mean(-1)[weights == 1].mean())
     assert training_loss({"target": "clean", "loss": loss}) == loss
 
 
