@@ -372,21 +372,27 @@ def commit_images(repo: Path) -> None:
     run(repo, "git", "commit", "-qm", "my images")
 
 
-@pytest.fixture
-def images_repo(tmp_path, tiny_mnist, mirror_url) -> Path:
-    """A pipeline repo on a folder of mixed images (sizes, gray and colour, PNG and JPEG, one
-    file that is no image), tracked with `dvc add data/images`."""
+def photos_repo(path: Path, tiny_mnist, mirror_url: str, **images) -> Path:
+    """A pipeline repo set up for a tiny U-Net on `dataset: images`, with an empty data/images/."""
     repo = make_pipeline_repo(
-        tmp_path / "repo",
+        path,
         tiny_mnist[1],
         mirror_url,
         dataset="images",
         model="unet",
         unet={"filters": 4, "epochs": 2, "batch_size": 8},
-        images={"crop_size": 32, "crops_per_image": 8, "test_fraction": 0.3},
+        images={"crop_size": 32, "crops_per_image": 8, "test_fraction": 0.3, **images},
     )
+    (repo / "data/images").mkdir()
+    return repo
+
+
+@pytest.fixture
+def images_repo(tmp_path, tiny_mnist, mirror_url) -> Path:
+    """A pipeline repo on a folder of mixed images (sizes, gray and colour, PNG and JPEG, one
+    file that is no image), tracked with `dvc add data/images`."""
+    repo = photos_repo(tmp_path / "repo", tiny_mnist, mirror_url)
     folder = repo / "data/images"
-    folder.mkdir()
     shapes = [(64, 80, 3), (48, 48, 1), (90, 60, 3), (40, 100, 3), (72, 72, 1), (50, 64, 3)]
     for i, (height, width, channels) in enumerate(shapes):
         write_photo(folder / f"photo{i}.{'png' if i % 2 else 'jpg'}", height, width, channels, i)
@@ -433,17 +439,8 @@ def test_the_dense_model_is_refused_on_your_images_with_one_line(images_repo):
 def test_photos_that_are_noisy_already_train_on_blind_spots_and_score_no_psnr(
     tmp_path, tiny_mnist, mirror_url
 ):
-    repo = make_pipeline_repo(
-        tmp_path / "repo",
-        tiny_mnist[1],
-        mirror_url,
-        dataset="images",
-        model="unet",
-        unet={"filters": 4, "epochs": 2, "batch_size": 8},
-        images={"crop_size": 32, "crops_per_image": 8, "test_fraction": 0.3, "noisy": True},
-    )
+    repo = photos_repo(tmp_path / "repo", tiny_mnist, mirror_url, noisy=True)
     folder = repo / "data/images"
-    folder.mkdir()
     for i in range(6):  # noisy shots: no clean copy exists anywhere
         write_photo(folder / f"shot{i}.png", 64, 80, 3, i)
         clean = tf.io.decode_png((folder / f"shot{i}.png").read_bytes()).numpy() / 255
