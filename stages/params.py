@@ -193,49 +193,49 @@ class Params(Section):
                 raise ValueError(
                     f"{key} [{value[0]:g}, {value[1]:g}] must be a range [low, high], low < high"
                 )
-        target = self.train.target
-        if target != "clean" and self.model == "dense":
+        if self.test_noise_factors and self.noise != "gaussian":
+            raise ValueError(
+                f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "
+                "leave them [] (or use noise=gaussian)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def target_can_be_learnt(self) -> "Params":
+        # what train.target learns from: photos noisy already, or synthetic noise (stages/noise.py)
+        target, given = self.train.target, self.dataset == "images" and self.images.noisy
+        if given and target != "blind_spot":
+            raise ValueError(
+                "images.noisy photos come with neither a clean copy nor a second shot to "
+                f"learn from (train.target {target}); use train.target=blind_spot"
+            )
+        if given and self.test_noise_factors:
+            raise ValueError(
+                "test_noise_factors add noise to the test photos, which images.noisy says "
+                "are noisy already; leave them []"
+            )
+        if target == "clean":
+            return self
+        if self.model == "dense":
             raise ValueError(
                 f"train.target {target} needs a convolutional model, which sees each pixel's "
                 "neighbours; use model=unet or model=dncnn"
             )
-        synthetic = not (self.dataset == "images" and self.images.noisy)
-        if target != "clean" and synthetic and self.noise == "low_light":
+        if self.train.fresh_noise:
+            raise ValueError(
+                f"train.fresh_noise draws noise from the clean images, which train.target "
+                f"{target} learns without; set train.fresh_noise=false"
+            )
+        if not given and self.noise == "low_light":
             raise ValueError(
                 f"train.target {target} learns the mean of its noisy targets, and low_light "
                 "noise darkens the scene to low_light.brightness times it; use noise=gaussian or "
                 "noise=poisson, or train.target=clean"
             )
-        if (
-            target != "clean"
-            and synthetic
-            and self.noise == "salt_pepper"
-            and self.train.loss != "mae"
-        ):
+        if not given and self.noise == "salt_pepper" and self.train.loss != "mae":
             raise ValueError(
                 f"train.target {target} with salt_pepper noise needs train.loss=mae: impulse "
                 "noise does not average to the image, but its median is the image"
-            )
-        if target != "clean" and self.train.fresh_noise:
-            raise ValueError(
-                f"train.fresh_noise draws noise from the clean images, which train.target "
-                f"{target} learns without; set train.fresh_noise=false"
-            )
-        if self.dataset == "images" and self.images.noisy:
-            if target != "blind_spot":
-                raise ValueError(
-                    "images.noisy photos come with neither a clean copy nor a second shot to "
-                    f"learn from (train.target {target}); use train.target=blind_spot"
-                )
-            if self.test_noise_factors:
-                raise ValueError(
-                    "test_noise_factors add noise to the test photos, which images.noisy says "
-                    "are noisy already; leave them []"
-                )
-        if self.test_noise_factors and self.noise != "gaussian":
-            raise ValueError(
-                f"test_noise_factors are Gaussian noise levels, but noise is {self.noise}; "
-                "leave them [] (or use noise=gaussian)"
             )
         return self
 
