@@ -28,14 +28,14 @@ Noise2Void also assumes noise independent from pixel to pixel; in JPEG files and
 camera has demosaiced it is not, and a blind-spot model then keeps some of it.
 """
 
-import numpy as np
 import tensorflow as tf
 
 
 def blind_spot_mask(
-    noisy: np.ndarray, fraction: float, neighbourhood: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(input, mask) for a batch of noisy images (N, height, width, channels).
+    noisy: tf.Tensor, fraction: float, neighbourhood: int, seed: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """(input, mask) for a batch of noisy images (N, height, width, channels), drawn from the
+    stateless `seed` (shape [2]).
 
     About `fraction` of each image's pixels are masked: one at a random place in each
     box x box square of a grid over the image (box = 1 / sqrt(fraction), rounded), as n2v's and
@@ -44,26 +44,30 @@ def blind_spot_mask(
     out; where that square leaves the image, the offset is mirrored, so the pixel is never its
     own replacement. mask is 1.0 at the masked pixels and 0.0 elsewhere, shape (N, height,
     width): the per-pixel weight of the loss.
+
+    TensorFlow ops, not numpy, so that masking runs in tf.data's threads (docs/speed.md).
     """
-    n, height, width = noisy.shape[:3]
+    noisy = tf.convert_to_tensor(noisy)
+    height, width = noisy.shape[1], noisy.shape[2]
     box = min(round(fraction**-0.5), height, width)  # one masked pixel per image at least
-    radius = neighbourhood // 2
-    rows, cols = -(-height // box), -(-width // box)
-    origin_y, origin_x = np.meshgrid(np.arange(rows) * box, np.arange(cols) * box, indexing="ij")
-    y = origin_y + rng.integers(0, box, (n, rows, cols))
-    x = origin_x + rng.integers(0, box, (n, rows, cols))
-    image = np.broadcast_to(np.arange(n)[:, None, None], y.shape)
+    radius, square = neighbourhood // 2, neighbourhood**2
+    grid = [tf.shape(noisy)[0], -(-height // box), -(-width // box)]
+    seeds = tf.unstack(tf.random.split(seed, 3))
+    place_y = tf.random.stateless_uniform(grid, seeds[0], 0, box, tf.int32)
+    place_x = tf.random.stateless_uniform(grid, seeds[1], 0, box, tf.int32)
+    pick = tf.random.stateless_uniform(grid, seeds[2], 0, square - 1, tf.int32)
+    y = tf.range(grid[1])[:, None] * box + place_y
+    x = tf.range(grid[2])[None, :] * box + place_x
+    image = tf.broadcast_to(tf.range(grid[0])[:, None, None], grid)
+    pick += tf.cast(pick >= square // 2, tf.int32)  # any offset in the square but 0
+    dy, dx = pick // neighbourhood - radius, pick % neighbourhood - radius
+    dy = tf.where((y + dy >= 0) & (y + dy < height), dy, -dy)
+    dx = tf.where((x + dx >= 0) & (x + dx < width), dx, -dx)
     inside = (y < height) & (x < width)  # boxes at the far edges reach past the image
-    image, y, x = image[inside], y[inside], x[inside]
-    others = rng.integers(0, neighbourhood**2 - 1, len(y))  # any offset in the square but 0
-    others += others >= neighbourhood**2 // 2
-    dy, dx = others // neighbourhood - radius, others % neighbourhood - radius
-    dy = np.where((y + dy >= 0) & (y + dy < height), dy, -dy)
-    dx = np.where((x + dx >= 0) & (x + dx < width), dx, -dx)
-    masked = noisy.copy()
-    masked[image, y, x] = noisy[image, y + dy, x + dx]
-    mask = np.zeros((n, height, width), np.float32)
-    mask[image, y, x] = 1.0
+    at = tf.boolean_mask(tf.stack([image, y, x], -1), inside)
+    source = tf.boolean_mask(tf.stack([image, y + dy, x + dx], -1), inside)
+    masked = tf.tensor_scatter_nd_update(noisy, at, tf.gather_nd(noisy, source))
+    mask = tf.scatter_nd(at, tf.ones(tf.shape(at)[:1]), tf.shape(noisy)[:3])
     return masked, mask
 
 
@@ -72,16 +76,11 @@ def blind_spot(params: dict):
     batch's seed: (noisy, noisy) becomes (masked, noisy, mask)."""
     settings = params["blind_spot"]
 
-    def draw(noisy: np.ndarray, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(seed.astype(np.uint64))
-        return blind_spot_mask(noisy, settings["masked_fraction"], settings["neighbourhood"], rng)
-
     def mask(noisy: tf.Tensor, target: tf.Tensor, seed: tf.Tensor) -> tuple:
-        masked, weights = tf.numpy_function(
-            draw, [noisy, seed], [tf.float32, tf.float32], stateful=False
+        masked, weights = blind_spot_mask(
+            noisy, settings["masked_fraction"], settings["neighbourhood"], seed
         )
-        masked = tf.ensure_shape(masked, noisy.shape)
-        return masked, target, tf.ensure_shape(weights, noisy.shape[:-1])
+        return masked, target, weights
 
     return mask
 

@@ -16,6 +16,13 @@ def numbered(n: int, height: int, width: int, channels: int = 3) -> np.ndarray:
     )
 
 
+def mask_of(
+    noisy: np.ndarray, fraction: float, neighbourhood: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    masked, mask = blind_spot_mask(noisy, fraction, neighbourhood, tf.constant([seed, 0]))
+    return masked.numpy(), mask.numpy()
+
+
 def source_of(value: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     return np.unravel_index(int(value), shape)
 
@@ -23,7 +30,7 @@ def source_of(value: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]
 @pytest.mark.parametrize("neighbourhood", [3, 5, 9])
 def test_each_masked_pixel_comes_from_another_pixel_of_its_neighbourhood(neighbourhood):
     noisy = numbered(4, 28, 28)
-    masked, mask = blind_spot_mask(noisy, 0.02, neighbourhood, np.random.default_rng(0))
+    masked, mask = mask_of(noisy, 0.02, neighbourhood, 0)
     assert mask.shape == (4, 28, 28) and set(np.unique(mask)) == {0.0, 1.0}
     unmasked = mask == 0
     np.testing.assert_array_equal(masked[unmasked], noisy[unmasked])  # the rest untouched
@@ -41,20 +48,20 @@ def test_each_masked_pixel_comes_from_another_pixel_of_its_neighbourhood(neighbo
 
 def test_masked_pixels_are_stratified_at_the_fraction_asked():
     noisy = numbered(50, 28, 28, 1)
-    _, mask = blind_spot_mask(noisy, 0.02, 5, np.random.default_rng(1))
+    _, mask = mask_of(noisy, 0.02, 5, 1)
     per_image = mask.sum(axis=(1, 2))
     assert np.all(per_image == 16)  # one in each 7x7 box: 1 / sqrt(0.02) = 7.07
     rows, cols = np.nonzero(mask.sum(axis=0))
     assert rows.min() == 0 and rows.max() == 27 and cols.min() == 0 and cols.max() == 27
     boxes = mask.reshape(50, 4, 7, 4, 7).sum(axis=(2, 4))
     assert np.all(boxes == 1)
-    _, finer = blind_spot_mask(noisy, 0.1, 5, np.random.default_rng(1))  # boxes of 3x3
+    _, finer = mask_of(noisy, 0.1, 5, 1)  # boxes of 3x3
     assert abs(finer.mean() - 0.1) < 0.015
 
 
 def test_pixels_at_the_edges_are_replaced_from_inside_the_image():
     noisy = numbered(200, 16, 16, 1)
-    masked, mask = blind_spot_mask(noisy, 0.25, 5, np.random.default_rng(2))  # boxes of 2x2
+    masked, mask = mask_of(noisy, 0.25, 5, 2)  # boxes of 2x2
     edge = mask.copy()
     edge[:, 2:-2, 2:-2] = 0
     assert edge.sum() > 100
