@@ -42,12 +42,6 @@ main()
 """
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first, each file's in its order: the suite ends no sooner than the last
-    long test a worker starts, and short unit tests then even out the workers' ends."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def committed_params() -> dict:
     """The project's params.yaml as committed: an experiment applied to the workspace (`dvc exp
     run -S ...`, `dvc exp apply`) changes nothing that the tests run."""
