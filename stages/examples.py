@@ -43,7 +43,7 @@ from stages.datasets import TRAIN_DATA
 from stages.images import to_unit
 from stages.noise import add_noise
 from stages.runner import StageError
-from stages.targets import blind_spot, clipped_input, either_order
+from stages.targets import blind_spot, brightened, clipped_input, either_order
 
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 # (input, target, seed) -> (input, target), or with a per-pixel loss weight third (blind_spot)
@@ -258,14 +258,19 @@ def augmentation(params: dict) -> list[Augment]:
 
 def targets(params: dict, training: bool) -> list[Augment]:
     """What train.target does to each batch (stages/targets.py): Noise2Noise's pairs put in
-    either order (training only), the input clipped to an image's range, then Noise2Void's
-    masks (the same in every epoch for validation)."""
+    either order (training only), the input clipped to an image's range, low light's targets
+    brightened, then Noise2Void's masks (the same in every epoch for validation)."""
     target = params["train"]["target"]
     if target == "clean":
         return []
+    chain = [either_order] if target == "noisy_pair" and training else []
+    chain.append(clipped_input)
+    given = params["dataset"] == "images" and params["images"]["noisy"]  # no synthetic noise
+    if params["noise"] == "low_light" and not given:
+        chain.append(brightened(params["low_light"]["brightness"]))
     if target == "blind_spot":
-        return [clipped_input, blind_spot(params)]
-    return [either_order, clipped_input] if training else [clipped_input]
+        chain.append(blind_spot(params))
+    return chain
 
 
 def training_data(params: dict) -> TrainingData:

@@ -226,11 +226,11 @@ class Params(Section):
                 f"train.fresh_noise draws noise from the clean images, which train.target "
                 f"{target} learns without; set train.fresh_noise=false"
             )
-        if not given and self.noise == "low_light":
+        if not given and self.noise == "low_light" and isinstance(self.low_light.brightness, list):
             raise ValueError(
-                f"train.target {target} learns the mean of its noisy targets, and low_light "
-                "noise darkens the scene to low_light.brightness times it; use noise=gaussian or "
-                "noise=poisson, or train.target=clean"
+                f"train.target {target} brightens low_light's noisy targets by the one "
+                "low_light.brightness that darkened them (stages/targets.py), got a range "
+                f"{self.low_light.brightness}; give one value, or use train.target=clean"
             )
         if not given and self.noise == "salt_pepper" and self.train.loss != "mae":
             raise ValueError(

@@ -24,6 +24,11 @@ preprocess keeps the synthetic noisy copies as measured, before clipping, as a s
 holds them (docs/results.md, "Learning from noisy images alone", measures the difference); the
 network's input is clipped here, as every image it will denoise is.
 
+Low light (stages/noise.py) darkens the scene to `low_light.brightness` times it before the
+sensor's noise, so the mean of its noisy copies is the dark scene, not the scene. The targets are
+divided by the brightness, as a camera's exposure gain brightens a dark shot: their mean is then
+the scene, and the network learns to brighten and denoise in one pass, as with clean targets.
+
 Noise2Void also assumes noise independent from pixel to pixel; in JPEG files and in photos a
 camera has demosaiced it is not, and a blind-spot model then keeps some of it.
 """
@@ -88,6 +93,16 @@ def blind_spot(params: dict):
 def clipped_input(noisy: tf.Tensor, target: tf.Tensor, seed: tf.Tensor) -> tuple:
     """The input clipped to [0, 1], an image's range; the target as preprocess kept it."""
     return tf.clip_by_value(noisy, 0.0, 1.0), target
+
+
+def brightened(brightness: float):
+    """An Augment that divides low_light's targets by the `brightness` that darkened them, so
+    that their mean is the scene (module docstring); the input stays as dark as it came."""
+
+    def brighten(noisy: tf.Tensor, target: tf.Tensor, seed: tf.Tensor) -> tuple:
+        return noisy, target / brightness
+
+    return brighten
 
 
 def either_order(first: tf.Tensor, second: tf.Tensor, seed: tf.Tensor) -> tuple:

@@ -233,8 +233,16 @@ def test_a_self_supervised_target_needs_a_convolutional_model_and_no_clean_image
         check_params(params)
     params["train"]["fresh_noise"] = False
     check_params({**params, "noise": "poisson"})  # shot noise averages to the image
-    with pytest.raises(ValueError, match=re.escape("low_light noise darkens the scene")):
-        check_params({**params, "noise": "low_light"})
+    check_params({**params, "noise": "low_light"})  # its targets brightened by its brightness
+    ranged = {**params, "noise": "low_light", "low_light": {**params["low_light"]}}
+    ranged["low_light"]["brightness"] = [0.1, 0.5]
+    with pytest.raises(ValueError) as failure:
+        check_params(ranged)
+    assert str(failure.value) == (
+        f"train.target {target} brightens low_light's noisy targets by the one "
+        "low_light.brightness that darkened them (stages/targets.py), got a range [0.1, 0.5]; "
+        "give one value, or use train.target=clean"
+    )
     with pytest.raises(ValueError, match=re.escape("salt_pepper noise needs train.loss=mae")):
         check_params({**params, "noise": "salt_pepper"})
     params["train"]["loss"] = "mae"

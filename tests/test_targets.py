@@ -144,3 +144,20 @@ def test_unclipped_targets_keep_their_values_and_the_input_is_clipped(target):
                 inputs[k], second.clip(0, 1)
             )
             assert kept or swapped
+
+
+@pytest.mark.parametrize("target", ["noisy_pair", "blind_spot"])
+def test_low_light_targets_are_brightened_by_the_brightness_and_the_input_is_not(target):
+    params = committed_params()
+    params["train"]["target"], params["noise"] = target, "low_light"
+    params["low_light"]["brightness"] = 0.25
+    dark = np.random.default_rng(0).uniform(0, 0.25, (8, 16, 16, 1)).astype(np.float32)
+    second = dark + 0.01 if target == "noisy_pair" else dark  # blind_spot: the shot itself
+    chain = targets(params, training=False)  # pairs in their order
+    (batch,) = list(batches(dark, second, np.arange(8), 8, 0, chain, fresh=False))
+    inputs, goals = batch[0].numpy(), batch[1].numpy()
+    np.testing.assert_allclose(goals, second / 0.25, rtol=1e-6)  # their mean: the lit scene
+    if target == "noisy_pair":
+        np.testing.assert_array_equal(inputs, dark)  # the dark shot, as denoise will get it
+    else:  # masked in places, dark everywhere
+        assert np.mean(inputs == dark) > 0.9 and inputs.max() <= 0.25
