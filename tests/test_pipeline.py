@@ -541,7 +541,8 @@ def test_a_photo_model_keeps_saturated_colours_it_saw_only_in_other_hues(
     for name, colour in SATURATED.items():  # in 8 bits, as files hold them
         clean[name] = to_unit(from_unit(textured(colour, 64, 64, np.pi / 2, 6), np.uint8))
         write_png(noisy / f"{name}.png", clean[name] + 0.1 * rng.standard_normal((64, 64, 3)))
-    run(repo, "python", "-m", "stages.denoise", str(noisy), "-o", str(tmp_path / "out"))
+    model = str(repo / "models/model.keras")
+    assert denoise_main([str(noisy), "-o", str(tmp_path / "out"), "--model", model]) == 0
 
     def psnr(a: np.ndarray, b: np.ndarray) -> float:
         return float(psnr_per_image(a[np.newaxis], b[np.newaxis])[0])
