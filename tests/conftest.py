@@ -1,6 +1,7 @@
 """Fixtures: a tiny synthetic MNIST in the real IDX .gz format, served over HTTP on localhost,
 and throwaway git + DVC copies of this project that run on it through the real `dvc` CLI."""
 
+import fcntl
 import functools
 import gzip
 import hashlib
@@ -196,12 +197,25 @@ def make_pipeline_repo(path: Path, sha256: dict[str, str], mirror: str, **params
 
 
 @pytest.fixture(scope="session")
-def reproduced(tmp_path_factory, tiny_mnist, mirror_url) -> Path:
-    """A pipeline repo after one `dvc repro`, with the results committed as the baseline."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e") / "repo", tiny_mnist[1], mirror_url)
-    run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url))
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "baseline")
+def reproduced(tmp_path_factory, tiny_mnist, mirror_url, worker_id) -> Path:
+    """A pipeline repo after one `dvc repro`, with the results committed as the baseline.
+
+    Built once for the whole run: under pytest-xdist the first worker to take the lock builds
+    it in the run's shared temporary folder, and the others wait for it (tests copy it, never
+    change it). The mirror's URL is not kept in the repo, so another worker's mirror serves it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the parent: this run's, not older
+    repo = shared / "e2e" / "repo"
+    with open(shared / "e2e.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / "e2e" / "done").exists():
+            shutil.rmtree(shared / "e2e", ignore_errors=True)  # a worker that failed half-way
+            make_pipeline_repo(repo, tiny_mnist[1], mirror_url)
+            run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url))
+            run(repo, "git", "add", "-A")
+            run(repo, "git", "commit", "-qm", "baseline")
+            (shared / "e2e" / "done").touch()
     return repo
 
 
