@@ -206,16 +206,17 @@ def reproduced(tmp_path_factory, tiny_mnist, mirror_url, worker_id) -> Path:
     """
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent  # the parent: this run's, not older
-    repo = shared / "e2e" / "repo"
+    folder = shared / "e2e"
+    repo = folder / "repo"
     with open(shared / "e2e.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (shared / "e2e" / "done").exists():
-            shutil.rmtree(shared / "e2e", ignore_errors=True)  # a worker that failed half-way
+        if not (folder / "done").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
             make_pipeline_repo(repo, tiny_mnist[1], mirror_url)
             run(repo, "dvc", "repro", env=repo_env(MNIST_MIRROR=mirror_url))
             run(repo, "git", "add", "-A")
             run(repo, "git", "commit", "-qm", "baseline")
-            (shared / "e2e" / "done").touch()
+            (folder / "done").touch()
     return repo
 
 
