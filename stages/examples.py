@@ -45,6 +45,9 @@ from stages.noise import add_noise
 from stages.runner import StageError
 from stages.targets import blind_spot, brightened, clipped_input, either_order
 
+# Keras' fit makes an iterator of the training batches as each epoch begins and another as it
+# ends (keras/src/trainers/epoch_iterator.py): each counts as one of a dataset's iterations.
+ITERATIONS_PER_EPOCH = 2
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 # (input, target, seed) -> (input, target), or with a per-pixel loss weight third (blind_spot)
 Augment = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, ...]]
@@ -90,13 +93,26 @@ def validation_batch_size(image_shape: tuple[int, ...]) -> int:
     return max(1, min(1000, VAL_BATCH_PIXELS // (image_shape[0] * image_shape[1])))
 
 
+def skip_iterations(dataset: tf.data.Dataset, count: int) -> tf.data.Dataset:
+    """The dataset as its iteration `count` + 1 draws it: a dataset that reshuffles or
+    rerandomizes each time it is iterated counts its iterations, and each iterator made counts
+    one, without a single element read (train resumes this way, stages/resume.py)."""
+    for _ in range(count):
+        iter(dataset)
+    return dataset
+
+
 def finish(
-    pairs: tf.data.Dataset, seed: int | None, augments: Sequence[Augment], fresh: bool = True
+    pairs: tf.data.Dataset,
+    seed: int | None,
+    augments: Sequence[Augment],
+    fresh: bool = True,
+    skip: int = 0,
 ) -> tf.data.Dataset:
     """Batches of (noisy, clean) passed through each of `augments(noisy, clean, seed)` in turn,
-    with a stateless seed for each batch drawn from `seed` (anew each epoch if `fresh`, else
-    the same in every epoch; the first augment gets it as it is, each next one the last one's
-    folded with its place), and prefetched.
+    with a stateless seed for each batch drawn from `seed` (anew each iteration if `fresh`, the
+    first `skip` iterations skipped, else the same in every one; the first augment gets it as
+    it is, each next one the last one's folded with its place), and prefetched.
 
     tf.data's autotuner is off: on two cores its background tuning slowed every other epoch
     (docs/speed.md), and a fixed two-batch prefetch keeps training fed.
@@ -111,6 +127,7 @@ def finish(
             return pair
 
         seeds = tf.data.Dataset.random(seed, rerandomize_each_iteration=fresh).batch(2)
+        seeds = skip_iterations(seeds, skip if fresh else 0)
         pairs = tf.data.Dataset.zip(pairs, seeds).map(augment)
     options = tf.data.Options()
     options.autotune.enabled = False
@@ -125,9 +142,11 @@ def batches(
     seed: int | None = None,
     augments: Sequence[Augment] = (),
     fresh: bool = True,
+    skip: int = 0,
 ) -> tf.data.Dataset:
     """(noisy, clean) batches of the images at `indices`: with a seed, reshuffled and augmented
-    anew every epoch, or (not `fresh`) in their order and augmented alike every epoch (finish).
+    anew every iteration (the first `skip` skipped), or (not `fresh`) in their order and
+    augmented alike every time (finish).
 
     Batches are gathered from the full arrays by index: no copy of the split is ever made, and
     shuffling indices costs far less than shuffling images.
@@ -135,8 +154,9 @@ def batches(
     order = tf.data.Dataset.from_tensor_slices(indices)
     if seed is not None and fresh:
         order = order.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        order = skip_iterations(order, skip)
     pairs = order.batch(batch_size).map(lambda i: (tf.gather(noisy, i), tf.gather(clean, i)))
-    return finish(pairs, seed, augments, fresh)
+    return finish(pairs, seed, augments, fresh, skip)
 
 
 def photos_in(path: Path, prefix: str = "photo_") -> list[Photo]:
@@ -180,10 +200,11 @@ def crop_batches(
     seed: list[int],
     fresh: bool,
     pairs: list[Photo] | None = None,
+    skip: int = 0,
 ) -> tf.data.Dataset:
     """`count` (input, target) crops from the photos, in batches: each photo in turn (in a
-    random order), at a random place. With `fresh`, every epoch draws anew (from `seed` and the
-    epoch's number); otherwise every epoch gives the same crops.
+    random order), at a random place. With `fresh`, every iteration draws anew (from `seed` and
+    the iteration's number, the first `skip` skipped); otherwise every one gives the same crops.
 
     Clean photos (train.target clean) give (noisy, clean) crops, each with its own noise. Noisy
     photos give (noisy, noisy), or with `pairs`, each photo's second noisy copy, the crop from
@@ -196,7 +217,7 @@ def crop_batches(
     size = params["images"]["crop_size"]
     channels = photos[0].shape[-1]
     steps = -(-count // batch_size)
-    epochs, epoch = itertools.count(), {}
+    epochs, epoch = itertools.count(skip), {}
 
     def draw(step: np.int64) -> tuple[np.ndarray, np.ndarray]:
         if step == 0:  # batches come in order: a new epoch begins
@@ -273,8 +294,10 @@ def targets(params: dict, training: bool) -> list[Augment]:
     return chain
 
 
-def training_data(params: dict) -> TrainingData:
-    """The training and validation batches for params.yaml's data set, model and target.
+def training_data(params: dict, first_epoch: int = 0) -> TrainingData:
+    """The training and validation batches for params.yaml's data set, model and target, the
+    training ones from epoch `first_epoch` on (0: the first), as a run from the first would
+    draw them there.
 
     With a self-supervised train.target, train.npz holds no clean image, and none is read.
     StageError if there are too few examples to hold out validation ones and still train.
@@ -282,6 +305,7 @@ def training_data(params: dict) -> TrainingData:
     seed, fraction = params["seed"], params["train"]["validation_fraction"]
     batch_size = params[params["model"]]["batch_size"]
     target = params["train"]["target"]
+    skip = ITERATIONS_PER_EPOCH * first_epoch
     if params["dataset"] == "images":
         photos = photos_in(TRAIN_DATA)
         pairs = photos_in(TRAIN_DATA, "pair_") if target == "noisy_pair" else None
@@ -292,13 +316,14 @@ def training_data(params: dict) -> TrainingData:
         train_count = len(photos) * params["images"]["crops_per_image"]
         val_count = max(1, round(train_count * fraction))
         train = crop_batches(
-            TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True, pairs
+            TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True, pairs, skip
         )
         val_batch = validation_batch_size(image_shape)
         validation = crop_batches(
             TRAIN_DATA, photos, params, val_count, val_batch, [seed, 1], False, pairs
         )
-        train = finish(train, seed, augmentation(params) + targets(params, True))
+        augments = augmentation(params) + targets(params, True)
+        train = finish(train, seed, augments, skip=skip)
         validation = finish(validation, seed + 1, targets(params, False), fresh=False)
     else:
         with np.load(TRAIN_DATA) as data:  # one copy of the images, as tensors
@@ -319,7 +344,8 @@ def training_data(params: dict) -> TrainingData:
                 "validation images and still train; add images"
             )
         renoise = [fresh_noise(params)] if params["train"]["fresh_noise"] else []
-        train = batches(noisy, second, train_idx, batch_size, seed, renoise + targets(params, True))
+        augments = renoise + targets(params, True)
+        train = batches(noisy, second, train_idx, batch_size, seed, augments, True, skip)
         val_batch = validation_batch_size(image_shape)
         validation = batches(
             noisy, second, val_idx, val_batch, seed + 1, targets(params, False), fresh=False

@@ -8,7 +8,8 @@ photos every epoch (with new noise, for target clean), flipped, turned and with 
 channels reordered at random (images.flips, images.channel_orders; stages/augment.py says why). The
 test set is read only by evaluate. Per-epoch losses go to DVC Live (metrics/train/), which `dvc
 plots show` draws. Everything random is seeded by `seed`, so the same params give the same model
-file, byte for byte, on the same kind of machine.
+file, byte for byte, on the same kind of machine. A train that was killed resumes from its last
+finished epoch when run again, to the same model file (stages/resume.py).
 """
 
 import json
@@ -32,6 +33,14 @@ from stages.examples import training_data
 from stages.models import MODEL_PATH, build_model, deepest_unet, receptive_field, smallest_side
 from stages.outputs import write_all_atomic
 from stages.params import PARAMS_FILE, load_params
+from stages.resume import (
+    fingerprint,
+    keep_snapshots,
+    last_snapshot,
+    remove_backup,
+    restore_curves,
+    restore_weights,
+)
 from stages.runner import StageError, check_unchanged, run_stage
 
 LIVE_DIR = "metrics/train"
@@ -236,7 +245,10 @@ def main() -> None:
         # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
         tf.config.experimental.enable_op_determinism()
 
-    data = training_data(params)
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    made_for = fingerprint(params, Path(TRAIN_DATA), *code)
+    epochs_done, snapshot = last_snapshot(made_for)
+    data = training_data(params, first_epoch=epochs_done)
 
     strategy = distribution_strategy(train["distribute"])
     # Under a distribution strategy, XLA cannot reach variables placed on other devices, and
@@ -269,24 +281,40 @@ def main() -> None:
         + (", XLA" if xla else ""),
         flush=True,
     )
+    if snapshot:
+        print(f"train: resuming after epoch {epochs_done} from {snapshot}", flush=True)
+        restore_curves(snapshot, LIVE_DIR)
     callbacks = [
         stop_on_non_finite_loss(),
         # another `dvc exp run` rewriting params.yaml ends this one now, not after the last epoch
         keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: check_unchanged()),
-        DVCLiveCallback(live=Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False)),
+        DVCLiveCallback(
+            live=Live(LIVE_DIR, dvcyaml=None, save_dvc_exp=False, resume=bool(snapshot))
+        ),
     ]
+    if snapshot:
+        callbacks.append(restore_weights(model, snapshot))
     if not sys.stdout.isatty():  # a live bar in a terminal, a line per epoch in a log
         callbacks.append(epoch_log(recipe["epochs"]))
+    callbacks.append(keep_snapshots(model, LIVE_DIR, made_for))  # after DVC Live's epoch
     history = model.fit(
         data.train,
         validation_data=data.validation,
         epochs=recipe["epochs"],
+        initial_epoch=epochs_done,
         shuffle=False,  # the batches are drawn anew every epoch already
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 0,
     )
-    check_not_collapsed(history.history["val_loss"][-1], black_loss(data.validation, train["loss"]))
+    # killed after its last epoch's snapshot, a run resumes with no epoch left to train
+    val_loss = (
+        history.history["val_loss"][-1]
+        if history.history
+        else model.evaluate(data.validation, verbose=0)
+    )
+    check_not_collapsed(val_loss, black_loss(data.validation, train["loss"]))
     save_model(model, MODEL_PATH)
+    remove_backup()
 
 
 if __name__ == "__main__":
