@@ -46,7 +46,8 @@ from stages.runner import StageError
 from stages.targets import blind_spot, brightened, clipped_input, either_order
 
 # Keras' fit makes an iterator of the training batches as each epoch begins and another as it
-# ends (keras/src/trainers/epoch_iterator.py): each counts as one of a dataset's iterations.
+# ends (keras/src/trainers/epoch_iterator.py): each counts as one of a dataset's iterations,
+# though only the first is read from.
 ITERATIONS_PER_EPOCH = 2
 VAL_BATCH_PIXELS = 1 << 20  # validation needs no gradients, but its activations still count
 # (input, target, seed) -> (input, target), or with a per-pixel loss weight third (blind_spot)
@@ -200,11 +201,12 @@ def crop_batches(
     seed: list[int],
     fresh: bool,
     pairs: list[Photo] | None = None,
-    skip: int = 0,
+    first_epoch: int = 0,
 ) -> tf.data.Dataset:
     """`count` (input, target) crops from the photos, in batches: each photo in turn (in a
-    random order), at a random place. With `fresh`, every iteration draws anew (from `seed` and
-    the iteration's number, the first `skip` skipped); otherwise every one gives the same crops.
+    random order), at a random place. With `fresh`, every epoch draws anew (from `seed` and the
+    epoch's number, counted from `first_epoch` by the epochs' first batches); otherwise every
+    epoch gives the same crops.
 
     Clean photos (train.target clean) give (noisy, clean) crops, each with its own noise. Noisy
     photos give (noisy, noisy), or with `pairs`, each photo's second noisy copy, the crop from
@@ -217,7 +219,7 @@ def crop_batches(
     size = params["images"]["crop_size"]
     channels = photos[0].shape[-1]
     steps = -(-count // batch_size)
-    epochs, epoch = itertools.count(skip), {}
+    epochs, epoch = itertools.count(first_epoch), {}
 
     def draw(step: np.int64) -> tuple[np.ndarray, np.ndarray]:
         if step == 0:  # batches come in order: a new epoch begins
@@ -316,7 +318,7 @@ def training_data(params: dict, first_epoch: int = 0) -> TrainingData:
         train_count = len(photos) * params["images"]["crops_per_image"]
         val_count = max(1, round(train_count * fraction))
         train = crop_batches(
-            TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True, pairs, skip
+            TRAIN_DATA, photos, params, train_count, batch_size, [seed, 0], True, pairs, first_epoch
         )
         val_batch = validation_batch_size(image_shape)
         validation = crop_batches(

@@ -12,6 +12,7 @@ import pytest
 
 from stages import resume
 from tests.conftest import metrics, repo_env, run, set_params
+from tests.test_pipeline import images_repo  # noqa: F401 (a fixture)
 
 EPOCHS = 40  # tiny epochs: enough of them that the kill lands mid-run
 
@@ -37,8 +38,11 @@ def losses(repo: Path) -> list[list[str]]:
 
 
 @pytest.mark.slow
-def test_a_killed_exp_run_resumes_from_its_last_epoch_to_the_same_model(repo):
-    set_params(repo, dense={"epochs": EPOCHS})
+@pytest.mark.parametrize("kind", ["repo", "images_repo"])  # MNIST's dense model, photos' U-Net
+def test_a_killed_exp_run_resumes_from_its_last_epoch_to_the_same_model(kind, request):
+    repo = request.getfixturevalue(kind)
+    model = "dense" if kind == "repo" else "unet"  # photos: new crops, noise and flips each epoch
+    set_params(repo, **{model: {"epochs": EPOCHS}}, noise_factor=[0.05, 0.2])
     run(repo, "git", "commit", "-qam", f"{EPOCHS} epochs")
     log = open(repo / "killed.log", "w")  # noqa: SIM115
     killed = subprocess.Popen(
