@@ -245,8 +245,9 @@ def main() -> None:
         # XLA). On CPU, XLA-compiled training is already bit-for-bit reproducible, and faster.
         tf.config.experimental.enable_op_determinism()
 
-    code = sorted(Path(__file__).parent.glob("*.py"))
-    made_for = fingerprint(params, Path(TRAIN_DATA), *code)
+    imported = (Path(m.__file__) for n, m in sys.modules.items() if n.startswith("stages."))
+    code = sorted({Path(__file__).resolve(), *(p.resolve() for p in imported)})
+    made_for = fingerprint(params, Path(TRAIN_DATA), *code)  # what this train runs on
     epochs_done, snapshot = last_snapshot(made_for)
     data = training_data(params, first_epoch=epochs_done)
 
