@@ -1,7 +1,13 @@
 """Denoise your own images with a trained model.
 
-    denoise INPUT... -o OUTDIR [--model models/model.keras] [--resize] [--tile 512]
+    denoise INPUT... -o OUTDIR [--model pretrained/model.keras] [--resize] [--tile 512]
     python -m stages.denoise INPUT... -o OUTDIR
+
+With no --model it uses the pretrained photo model this repository ships (pretrained/: a blind
+colour U-Net, made by this pipeline, for Gaussian-like noise of sigma 0 to 0.2 on a 0-1 scale);
+`--model models/model.keras` is the one the pipeline trained last. It says which model it uses,
+and for each image the noise sigma it estimates from the image alone (metrics.py), so that one
+can see what a blind model faced.
 
 INPUT is an image file (PNG, JPEG, TIFF, WebP, BMP, GIF: stages/images.py reads them), or a
 folder of them (not searched recursively; what else it holds is named and left out). Each image
@@ -37,9 +43,22 @@ import numpy as np
 
 from stages.images import files_in, from_unit, read_image, to_unit
 from stages.inference import TILE, make_denoiser
-from stages.models import MODEL_PATH, load_model, smallest_side
+from stages.metrics import noise_sigma_per_image
+from stages.models import load_model, smallest_side
 from stages.outputs import write_png
 from stages.runner import StageError, run_stage
+
+PRETRAINED_MODEL = Path(__file__).resolve().parent.parent / "pretrained" / "model.keras"
+SIGMA_SIDE = 1024  # the noise is estimated from at most this many central pixels squared
+
+
+def estimated_sigma(image: np.ndarray) -> float:
+    """The noise sigma of an image (0-1 scale), estimated from its central pixels alone, so that
+    the cost stays bounded whatever the image's size."""
+    height, width = image.shape[:2]
+    top, left = max(0, (height - SIGMA_SIDE) // 2), max(0, (width - SIGMA_SIDE) // 2)
+    centre = to_unit(image[top : top + SIGMA_SIDE, left : left + SIGMA_SIDE])
+    return float(noise_sigma_per_image(centre[np.newaxis])[0])
 
 
 def fit_to_model(
@@ -64,7 +83,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or folder")
     parser.add_argument("-o", "--output", required=True, type=Path, help="folder for the results")
-    parser.add_argument("--model", default=MODEL_PATH, type=Path)
+    parser.add_argument(
+        "--model",
+        default=PRETRAINED_MODEL,
+        type=Path,
+        help="a .keras model (default: the pretrained photo model; models/model.keras is the "
+        "pipeline's own)",
+    )
     parser.add_argument("--resize", action="store_true", help="resize to the model's size")
     parser.add_argument(
         "--tile", default=TILE, type=int, help="side of the tiles large images are cut into"
@@ -127,6 +152,8 @@ def denoise_all(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     check_takes_images(model, args.model)
     model_size, model_channels = tuple(model.input_shape[1:3]), model.input_shape[-1]
+    kind = "colour" if model_channels == 3 else "grayscale"
+    print(f"denoise: model {args.model} ({model.name}, {kind})", flush=True)
     denoise, smallest = make_denoiser(model, args.tile), smallest_side(model)
     failures, written, told_per_channel = 0, 0, False
 
@@ -160,21 +187,25 @@ def denoise_all(args: argparse.Namespace) -> int:
             seen.add(target)
 
     progress = keras.utils.Progbar(len(targets), unit_name="image") if sys.stdout.isatty() else None
-    pending: list[tuple[Path, list[np.ndarray], int, np.ndarray | None]] = []  # one size, batched
+    # images of one size, batched: (path, planes, channels, alpha, estimated noise sigma)
+    pending: list[tuple[Path, list[np.ndarray], int, np.ndarray | None, float]] = []
 
     def planes_pending() -> int:
-        return sum(len(planes) for _, planes, _, _ in pending)
+        return sum(len(planes) for _, planes, *_ in pending)
 
     def flush() -> None:
         nonlocal written
-        outputs = iter(denoise([plane for _, planes, _, _ in pending for plane in planes]))
-        for path, planes, channels, alpha in pending:
+        outputs = iter(denoise([plane for _, planes, *_ in pending for plane in planes]))
+        for path, planes, channels, alpha, sigma in pending:
             image = merge([next(outputs) for _ in planes], channels, alpha)
             try:
                 write_png(targets[path], image)
                 written += 1
+                line = f"denoise: {path} -> {targets[path]} (noise sigma about {sigma:.3f})"
                 if progress is None:
-                    print(f"denoise: {path} -> {targets[path]}", flush=True)
+                    print(line, flush=True)
+                else:
+                    print(f"\r{line}", flush=True)
             except OSError as e:
                 fail(path, f"cannot write {targets[path]}: {e.strerror}")
         if progress is not None:
@@ -227,7 +258,7 @@ def denoise_all(args: argparse.Namespace) -> int:
             or (planes_pending() + len(planes)) * image.shape[0] * image.shape[1] > args.tile**2
         ):
             flush()
-        pending.append((path, planes, channels, alpha))
+        pending.append((path, planes, channels, alpha, estimated_sigma(image)))
     if pending and not interrupted:
         flush()
     if interrupted:

@@ -525,3 +525,42 @@ def test_a_model_not_made_for_images_is_one_line(tmp_path, build, shapes):
         "images (batch, height, width, 1 or 3 channels) to images of the same shape"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_the_noise_sigma_is_estimated_from_the_image_and_printed_for_each(tmp_path, unet_path):
+    rng = np.random.default_rng(0)
+    flat = np.full((300, 400, 1), 0.5) + 0.05 * rng.standard_normal((300, 400, 1))
+    assert denoise.estimated_sigma(flat) == pytest.approx(0.05, rel=0.1)
+    huge = np.full((3000, 2500, 3), 128, np.uint8)  # only its centre is read
+    assert denoise.estimated_sigma(huge) == 0
+    Image.fromarray((np.clip(flat[..., 0], 0, 1) * 255).astype(np.uint8)).save(tmp_path / "a.png")
+    result = run(tmp_path / "a.png", "-o", tmp_path / "out", "--model", unet_path)
+    assert result.returncode == 0, result.stderr
+    assert f"denoise: model {unet_path} (unet, grayscale)" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if "a.png ->" in line)
+    assert 0.045 < float(line.split("noise sigma about ")[1].rstrip(")")) < 0.055
+
+
+def smooth_photo(height: int, width: int) -> np.ndarray:
+    """A clean colour picture: gradients, a disc and a bar, values in [0.1, 0.9]."""
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    image = np.stack([0.2 + 0.5 * x, 0.3 + 0.4 * y, 0.6 - 0.3 * x * y], axis=-1)
+    image[(y - 0.4) ** 2 + (x - 0.5) ** 2 < 0.04] = [0.85, 0.2, 0.15]
+    image[int(0.7 * height) : int(0.8 * height), int(0.1 * width) : int(0.9 * width)] = 0.1
+    return image
+
+
+def test_with_no_model_named_the_pretrained_photo_model_cleans_a_noisy_photo(tmp_path):
+    clean = smooth_photo(240, 320)
+    noisy = np.clip(clean + 0.1 * np.random.default_rng(1).standard_normal(clean.shape), 0, 1)
+    Image.fromarray((noisy * 255).round().astype(np.uint8)).save(tmp_path / "shot.png")
+    result = run(tmp_path / "shot.png", "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert f"denoise: model {denoise.PRETRAINED_MODEL} (unet, colour)" in result.stdout
+    out = np.asarray(Image.open(tmp_path / "out/shot.png"), np.float32) / 255
+    read = np.asarray(Image.open(tmp_path / "shot.png"), np.float32) / 255
+
+    def psnr(image: np.ndarray) -> float:
+        return float(10 * np.log10(1 / np.mean((image - clean) ** 2)))
+
+    assert psnr(out) > psnr(read) + 8  # 20 dB in, about 30 out: a denoiser, not the identity
